@@ -7,13 +7,28 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, settings
+
+from servers import DemoServer, start_demo
+
+# Hypothesis profiles: "ci" (the default) runs 500 examples per property test;
+# `--hypothesis-profile=long` runs 50,000 (or set HYPOTHESIS_PROFILE=long).
+settings.register_profile(
+    "ci",
+    max_examples=500,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("long", settings.get_profile("ci"), max_examples=50_000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 COPIER_YML: dict[str, Any] = yaml.safe_load((ROOT / "copier.yml").read_text())
@@ -172,3 +187,48 @@ def residue(project: Path) -> list[str]:
             if any(marker in line for marker in RESIDUE):
                 found.append(f"{name}:{number}: {line.strip()}")
     return found
+
+
+@pytest.fixture(scope="session")
+def demo_server(
+    render: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], DemoServer]]:
+    """A framework's cart demo under its real server, started once per test session.
+
+    Every server's process group is stopped when the session ends, also on failure.
+    """
+    started: dict[str, DemoServer] = {}
+
+    def serve(framework: str) -> DemoServer:
+        if framework not in started:
+            project = render(framework=framework, project_kind="new")
+            logs = tmp_path_factory.mktemp(f"serve-{framework}")
+            started[framework] = start_demo(framework, project, logs)
+        return started[framework]
+
+    try:
+        yield serve
+    finally:
+        for server in started.values():
+            server.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Requests made to the demo servers and the worker pids that answered."""
+    requests: dict[str, int] = {}
+    pids: dict[str, set[int]] = {}
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            properties = dict(getattr(report, "user_properties", []))
+            if "demo_requests" not in properties:
+                continue
+            framework = str(properties["demo_framework"])
+            requests[framework] = requests.get(framework, 0) + int(properties["demo_requests"])
+            pids.setdefault(framework, set()).update(properties["demo_worker_pids"])
+    if requests:
+        terminalreporter.section("demo servers: requests and worker processes")
+        for framework in sorted(requests):
+            terminalreporter.write_line(
+                f"{framework}: {requests[framework]} requests, "
+                f"{len(pids[framework])} worker pids {sorted(pids[framework])}"
+            )

@@ -1,0 +1,154 @@
+"""Every framework's demo under its real production server, driven over loopback.
+
+The server is started as the rendered README says (2 worker processes, one secret in
+the environment) on a free port; a client that keeps cookies as a browser does makes
+its requests on fresh connections, so that both workers read the cookie.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import FRAMEWORKS
+from servers import DemoServer, cookie_client, stored
+
+REQUESTS = 100
+IN_FLIGHT = 4
+
+RecordProperty = Callable[[str, object], None]
+ServeDemo = Callable[[str], DemoServer]
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def frameworks() -> list[Any]:
+    return [
+        pytest.param(framework, marks=pytest.mark.xdist_group(f"demo-{framework}"))
+        for framework in FRAMEWORKS
+    ]
+
+
+def cart(reply: httpx.Response) -> tuple[str, int]:
+    """The cart id and worker pid of a GET / reply."""
+    assert reply.status_code == 200, (reply.status_code, reply.text)
+    body = reply.json()
+    return str(body["cart_id"]), int(body["worker"])
+
+
+def record(
+    record_property: RecordProperty, server: DemoServer, requests: int, pids: Iterable[int]
+) -> None:
+    """Leave the counts in the report (and on stdout with -s)."""
+    seen = sorted(set(pids))
+    record_property("demo_framework", server.framework)
+    record_property("demo_requests", requests)
+    record_property("demo_worker_pids", seen)
+    print(f"\n{server.framework}: {requests} requests, worker pids {seen}")
+
+
+@pytest.mark.parametrize("framework", frameworks())
+def test_cart_id_survives_requests_spread_over_workers(
+    framework: str, demo_server: ServeDemo, record_property: RecordProperty
+) -> None:
+    server = demo_server(framework)
+    client, jar = cookie_client()
+    with client:
+        first, first_pid = cart(client.get(server.url()))
+        cookie = stored(jar, server.cookie_name)
+        assert cookie is not None, "the first GET / set no session cookie"
+
+        def visit(_: int) -> tuple[str, int]:
+            return cart(client.get(server.url()))
+
+        with ThreadPoolExecutor(IN_FLIGHT) as pool:
+            replies = list(pool.map(visit, range(REQUESTS - 1)))
+    assert {cart_id for cart_id, _ in replies} == {first}
+    pids = Counter([first_pid, *(pid for _, pid in replies)])
+    record(record_property, server, REQUESTS, pids)
+    assert len(pids) >= 2, f"every request went to one worker: {pids}"
+
+
+@pytest.mark.parametrize("framework", frameworks())
+def test_every_worker_reads_a_cookie_minted_with_the_served_secret(
+    framework: str, demo_server: ServeDemo, record_property: RecordProperty
+) -> None:
+    server = demo_server(framework)
+    minted = server.mint({"cart_id": f"minted-{framework}"}, server.secret)
+    headers = {"Cookie": f"{server.cookie_name}={minted}"}
+    client = httpx.Client(timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
+    with client, ThreadPoolExecutor(IN_FLIGHT) as pool:
+        replies = list(pool.map(lambda _: client.get(server.url(), headers=headers), range(40)))
+    carts = [cart(reply) for reply in replies]
+    assert {cart_id for cart_id, _ in carts} == {f"minted-{framework}"}
+    assert all("set-cookie" not in reply.headers for reply in replies)
+    pids = {pid for _, pid in carts}
+    record(record_property, server, len(replies), pids)
+    assert len(pids) >= 2, f"every request went to one worker: {pids}"
+
+
+@pytest.mark.parametrize("framework", frameworks())
+def test_clear_then_get_gives_a_new_cart(
+    framework: str, demo_server: ServeDemo, record_property: RecordProperty
+) -> None:
+    server = demo_server(framework)
+    client, jar = cookie_client()
+    with client:
+        before, pid_before = cart(client.get(server.url()))
+        assert cart(client.get(server.url()))[0] == before
+        session = client.get(server.url("/session"))
+        assert session.status_code == 200
+        assert session.json() == {"cart_id": before}
+        cleared = client.post(server.url("/clear"))
+        assert cleared.status_code == 200, cleared.text
+        assert cleared.json() == {"cleared": True}
+        assert stored(jar, server.cookie_name) is None, "POST /clear left the cookie"
+        assert client.get(server.url("/session")).json() == {}
+        after, pid_after = cart(client.get(server.url()))
+        assert after != before
+        assert cart(client.get(server.url()))[0] == after
+    record(record_property, server, 7, {pid_before, pid_after})
+
+
+def bad_cookies(server: DemoServer, valid: str) -> dict[str, str]:
+    """Cookie values that must each read as an empty session."""
+    middle = len(valid) // 2
+    flipped = "A" if valid[middle] != "A" else "B"
+    stale = time.time() - 10 * int(server.answers["max_age"])
+    return {
+        "tampered": valid[:middle] + flipped + valid[middle + 1 :],
+        "truncated": valid[:-1],
+        "extended": valid + "A",
+        "other key": server.mint({"cart_id": "forged"}, "another secret " * 4),
+        "expired": server.mint({"cart_id": "stale"}, server.secret, now=stale),
+        "empty": "",
+        "not base64": "!!not*base64!!",
+    }
+
+
+@pytest.mark.parametrize("framework", frameworks())
+def test_bad_cookies_give_a_new_cart_never_an_error(
+    framework: str, demo_server: ServeDemo, record_property: RecordProperty
+) -> None:
+    server = demo_server(framework)
+    client, jar = cookie_client()
+    with client:
+        original, _ = cart(client.get(server.url()))
+        valid = stored(jar, server.cookie_name)
+        assert valid is not None and valid.value is not None
+    pids: set[int] = set()
+    with httpx.Client(timeout=10, limits=httpx.Limits(max_keepalive_connections=0)) as fresh:
+        for kind, value in bad_cookies(server, valid.value).items():
+            reply = fresh.get(server.url(), headers={"Cookie": f"{server.cookie_name}={value}"})
+            assert reply.status_code == 200, (kind, reply.status_code, reply.text)
+            cart_id, pid = cart(reply)
+            pids.add(pid)
+            assert cart_id not in (original, "forged", "stale"), kind
+            assert f"{server.cookie_name}=" in reply.headers.get("set-cookie", ""), kind
+    record(record_property, server, 1 + len(bad_cookies(server, valid.value)), pids)
