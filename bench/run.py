@@ -15,7 +15,17 @@ from types import ModuleType
 
 from bench import apps, codecs
 from bench.render import Variant, codec_variants, render_all
-from bench.timing import Batch, Stats, difference, loop, measure, progress_bar, ratio
+from bench.timing import (
+    RETRIES,
+    Batch,
+    Measurement,
+    Stats,
+    difference,
+    loop,
+    measure,
+    progress_bar,
+    ratio,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS = ("encode", "decode", "round trip")
@@ -37,8 +47,8 @@ class Settings:
     batch_ns: int
 
 
-QUICK = Settings(rounds=40, batch_ns=500_000)
-FULL = Settings(rounds=300, batch_ns=1_000_000)
+QUICK = Settings(rounds=60, batch_ns=200_000)
+FULL = Settings(rounds=500, batch_ns=250_000)
 
 
 def parse(argv: Sequence[str]) -> Settings:
@@ -77,7 +87,11 @@ class Results:
     generated: set[str]
     lengths: dict[tuple[str, str], int]
     requests: list[apps.RequestCase]
-    stats: dict[str, Stats]
+    measurement: Measurement
+
+    @property
+    def stats(self) -> dict[str, Stats]:
+        return self.measurement.stats
 
     def codec(self, name: str, payload: str, operation: str) -> Stats:
         return self.stats[f"{name}|{payload}|{operation}"]
@@ -163,12 +177,12 @@ def collect(
 
     say(f"timing {len(cases)} cases in {settings.rounds} interleaved rounds\n")
     started = time.monotonic()
-    stats = measure(
+    measurement = measure(
         cases, settings.rounds, settings.batch_ns, progress=progress_bar(settings.rounds)
     )
     say(f"timed in {time.monotonic() - started:.0f} s\n\n")
     names = {codec.name for codec in generated}
-    return Results(settings, all_codecs, names, lengths, requests, stats)
+    return Results(settings, all_codecs, names, lengths, requests, measurement)
 
 
 # Report
@@ -297,15 +311,18 @@ def request_table(results: Results) -> str:
 
 
 def report(results: Results) -> str:
-    settings = results.settings
+    settings, measurement = results.settings, results.measurement
+    rerun = 100 * measurement.reruns / measurement.batches
     out = [
         f"Python {platform.python_version()} on {platform.machine()}, "
         f"{settings.rounds} rounds of interleaved batches of about "
-        f"{settings.batch_ns / 1e6:g} ms. Times are per operation, in µs: median "
-        "(25th\u201375th percentile over the rounds). Ratios to the floor are taken round by "
-        "round, then summarised the same way; overheads are a session view's time minus "
-        "its plain view's, round by round. All figures come from this one run: compare "
-        "ratios, not absolute times across runs.",
+        f"{settings.batch_ns / 1e6:g} ms of CPU each ({rerun:.0f}% of batches run again "
+        "because the process was descheduled during them, "
+        f"{measurement.kept_descheduled} kept after {RETRIES} tries). Times are per "
+        "operation, in µs: median (25th\u201375th percentile over the rounds). Ratios to the "
+        "floor are taken round by round, then summarised the same way; overheads are a "
+        "session view's time minus its plain view's, round by round. All figures come "
+        "from this one run: compare ratios, not absolute times across runs.",
         "",
         targets(results),
     ]
