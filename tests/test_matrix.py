@@ -122,9 +122,9 @@ def run_checks(rendered: Rendered, cases: list[Case], base: Path) -> None:
     }
     if report.exists():
         for testcase in ET.parse(report).getroot().iter("testcase"):
-            where = str(base / testcase.get("file", ""))
+            where = str((base / testcase.get("file", "")).resolve())
             for case in cases:
-                if where.startswith(str(rendered.projects[case.id]) + "/"):
+                if where.startswith(str(rendered.projects[case.id].resolve()) + "/"):
                     children = {child.tag for child in testcase}
                     if children & {"failure", "error"}:
                         outcome = "failed"
