@@ -129,6 +129,7 @@ def bad_cookies(server: DemoServer, valid: str) -> dict[str, str]:
         "expired": server.mint({"cart_id": "stale"}, server.secret, now=stale),
         "empty": "",
         "not base64": "!!not*base64!!",
+        "oversized": "A" * 4000,
     }
 
 
@@ -144,11 +145,41 @@ def test_bad_cookies_give_a_new_cart_never_an_error(
         assert valid is not None and valid.value is not None
     pids: set[int] = set()
     with httpx.Client(timeout=10, limits=httpx.Limits(max_keepalive_connections=0)) as fresh:
-        for kind, value in bad_cookies(server, valid.value).items():
+        cases = bad_cookies(server, valid.value)
+        for kind, value in cases.items():
             reply = fresh.get(server.url(), headers={"Cookie": f"{server.cookie_name}={value}"})
             assert reply.status_code == 200, (kind, reply.status_code, reply.text)
             cart_id, pid = cart(reply)
             pids.add(pid)
             assert cart_id not in (original, "forged", "stale"), kind
             assert f"{server.cookie_name}=" in reply.headers.get("set-cookie", ""), kind
-    record(record_property, server, 1 + len(bad_cookies(server, valid.value)), pids)
+    record(record_property, server, 1 + len(cases), pids)
+
+
+@pytest.mark.parametrize("framework", frameworks())
+def test_repeated_and_odd_cookie_headers_never_give_a_server_error(
+    framework: str, demo_server: ServeDemo, record_property: RecordProperty
+) -> None:
+    server = demo_server(framework)
+    name = server.cookie_name
+    client, jar = cookie_client()
+    with client:
+        cart(client.get(server.url()))
+        valid = stored(jar, name)
+        assert valid is not None and valid.value is not None
+    tampered = bad_cookies(server, valid.value)["tampered"]
+    repeated: list[list[tuple[str, str]]] = [
+        [("Cookie", f"{name}={tampered}; {name}={valid.value}")],
+        [("Cookie", f"{name}={valid.value}; {name}={tampered}")],
+        [("Cookie", f"{name}={tampered}"), ("Cookie", f"{name}={valid.value}")],
+        [("Cookie", f"{name}={valid.value}"), ("Cookie", f"{name}={tampered}")],
+        [("Cookie", f"theme=dark; {name}={valid.value}; {name}={valid.value}")],
+    ]
+    pids: set[int] = set()
+    with httpx.Client(timeout=10, limits=httpx.Limits(max_keepalive_connections=0)) as fresh:
+        for headers in repeated:
+            pids.add(cart(fresh.get(server.url(), headers=headers))[1])  # a 200, any cart
+        latin1 = {b"Cookie": name.encode() + b"=\xe9\xff" + valid.value.encode()}
+        odd = fresh.get(server.url(), headers=latin1)
+        assert odd.status_code < 500, (odd.status_code, odd.text)
+    record(record_property, server, 2 + len(repeated), pids)
