@@ -43,6 +43,8 @@ OVERHEAD_LIMITS = {"Flask": 0.25, "Starlette": 0.6}
 
 @dataclass(frozen=True)
 class Settings:
+    """How long to measure: rounds, and the CPU time of one batch of a case."""
+
     rounds: int
     batch_ns: int
 
@@ -58,7 +60,7 @@ def parse(argv: Sequence[str]) -> Settings:
     )
     parser.add_argument("--quick", action="store_true", help="a short, rougher run")
     parser.add_argument("--rounds", type=int, help="rounds of interleaved batches")
-    parser.add_argument("--batch-ms", type=float, help="length of one batch of a case")
+    parser.add_argument("--batch-ms", type=float, help="CPU time of one batch, in ms")
     options = parser.parse_args(argv)
     base = QUICK if options.quick else FULL
     return Settings(
@@ -117,8 +119,12 @@ class Results:
 
 
 def variants() -> list[Variant]:
-    """What to render: every available serializer x mode, for the codecs, and the
-    json signed module of each framework whose per-request cost is measured."""
+    """What to render: each serializer x mode, and each request framework's json signed.
+
+    Serializers and modes come from the partials present; the codecs are measured on
+    the CODEC_FRAMEWORK renders, the per-request cost on the json signed one of each
+    of REQUEST_FRAMEWORKS whose partial exists.
+    """
     frameworks = ROOT / "template" / "_partials" / "frameworks"
     found = codec_variants(CODEC_FRAMEWORK)
     for framework in REQUEST_FRAMEWORKS:
