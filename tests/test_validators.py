@@ -25,7 +25,7 @@ from lifecycle import ANSWERS_FILE, copier
 
 IDENTIFIER_PARTS = (
     "package_path must be folder names that are Python identifiers (letters, digits and "
-    "underscores, not starting with a digit) such as app or src/app: "
+    "underscores, not starting with a digit, not a keyword) such as app or src/app: "
 )
 COOKIE_TOKEN = (
     "cookie_name must be a non-empty RFC 6265 token: letters, digits and "
@@ -108,6 +108,12 @@ REFUSALS = [
         {"package_path": "2shop"},
         "package_path",
         IDENTIFIER_PARTS + "'2shop' is not",
+    ),
+    Refusal(
+        "package-path-keyword",
+        {"package_path": "src/class"},
+        "package_path",
+        IDENTIFIER_PARTS + "'class' in 'src/class' is not",
     ),
     Refusal(
         "package-path-dot",
@@ -237,13 +243,15 @@ REFUSALS = [
 
 @pytest.fixture(scope="session")
 def questions(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A template of copier.yml's settings and questions, rendering only the answers file."""
+    """copier.yml's settings and questions (and the partials validators import),
+    rendering only the answers file."""
     template = tmp_path_factory.mktemp("questions")
     settings = {key: value for key, value in COPIER_YML.items() if not key.startswith("_message")}
     (template / "copier.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
     answers = ROOT / "template" / "{{ _copier_conf.answers_file }}.jinja"
     (template / "template").mkdir()
     shutil.copy2(answers, template / "template" / answers.name)
+    shutil.copytree(ROOT / "template" / "_partials", template / "template" / "_partials")
     return template
 
 
