@@ -24,6 +24,8 @@ import httpx
 import pytest
 from aiohttp import ClientSession, CookieJar, web
 from aiohttp.test_utils import TestServer
+from django.conf import settings as django_settings
+from django.utils.functional import empty
 
 from conftest import FRAMEWORKS
 from servers import run_block
@@ -227,6 +229,9 @@ def test_concurrent_clients_never_see_each_others_session(
     module_name, attribute = app_reference(block.command)
     monkeypatch.setenv(block.secret_env, secrets.token_urlsafe(48))
     monkeypatch.syspath_prepend(str(project))
+    # A demo configures Django's process-wide settings when imported, as it would in
+    # its own server process; other tests in this process may have configured them.
+    monkeypatch.setattr(django_settings, "_wrapped", empty)
     app = getattr(importlib.import_module(module_name), attribute)
 
     if isinstance(app, web.Application):
