@@ -14,7 +14,7 @@ import inspect
 import re
 import secrets
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -216,6 +216,22 @@ async def aiohttp_clients(app: web.Application) -> list[str]:
     return [cart for carts in results for cart in carts]
 
 
+@pytest.fixture
+def fresh_django_settings() -> Iterator[None]:
+    """Unconfigured Django settings, as in the demo's own server process.
+
+    The Django demo configures the process-wide settings when imported; other tests in
+    this process (the bench's) may have configured them already.
+    """
+    previous = django_settings._wrapped
+    django_settings._wrapped = empty
+    try:
+        yield
+    finally:
+        django_settings._wrapped = previous
+
+
+@pytest.mark.usefixtures("fresh_django_settings")
 @pytest.mark.parametrize("framework", frameworks())
 def test_concurrent_clients_never_see_each_others_session(
     framework: str,
@@ -229,9 +245,6 @@ def test_concurrent_clients_never_see_each_others_session(
     module_name, attribute = app_reference(block.command)
     monkeypatch.setenv(block.secret_env, secrets.token_urlsafe(48))
     monkeypatch.syspath_prepend(str(project))
-    # A demo configures Django's process-wide settings when imported, as it would in
-    # its own server process; other tests in this process may have configured them.
-    monkeypatch.setattr(django_settings, "_wrapped", empty)
     app = getattr(importlib.import_module(module_name), attribute)
 
     if isinstance(app, web.Application):
