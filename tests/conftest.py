@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -16,6 +15,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, settings
 
+from bench.render import snapshot
 from servers import DemoServer, start_demo
 
 # Hypothesis profiles: "ci" (the default) runs 500 examples per property test;
@@ -148,14 +148,7 @@ def tool(name: str) -> str:
 @pytest.fixture(scope="session")
 def template_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The template as it is in the working tree, as a plain folder (fast to copy from)."""
-    snapshot = tmp_path_factory.mktemp("template")
-    shutil.copy2(ROOT / "copier.yml", snapshot / "copier.yml")
-    shutil.copytree(
-        ROOT / "template",
-        snapshot / "template",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
-    return snapshot
+    return snapshot(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture(scope="session")
