@@ -184,27 +184,23 @@ class DemoServer:
             os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def start_demo(framework: str, project: Path, log_dir: Path) -> DemoServer:
-    """Serve a rendered new project's demo as its README says, on a free port."""
-    block = run_block(project / "README.md")
-    port = free_port()
-    command = [on_port(argument, port) for argument in block.command]
+def launch(
+    project: Path, command: list[str], log: Path, secret_env: str, secret: str | None
+) -> subprocess.Popen[bytes]:
+    """Start a server command in project, in a process group of its own, with only
+    secret_env holding a secret (none at all when secret is None)."""
     executable = shutil.which(command[0], path=str(BIN))
     assert executable is not None, f"{command[0]} is not installed in {BIN}"
-    secret = secrets.token_urlsafe(48)
     env = {
         name: value
         for name, value in os.environ.items()
-        if name != "PYTHONPATH" and not name.startswith("SESSION_SECRET")
+        if name not in ("PYTHONPATH", secret_env) and not name.startswith("SESSION_SECRET")
     }
-    env |= {
-        "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-        "VIRTUAL_ENV": str(BIN.parent),
-        block.secret_env: secret,
-    }
-    log = log_dir / f"{framework}-server.log"
+    env |= {"PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}", "VIRTUAL_ENV": str(BIN.parent)}
+    if secret is not None:
+        env[secret_env] = secret
     with log.open("wb") as output:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [executable, *command[1:]],
             cwd=project,
             env=env,
@@ -213,6 +209,16 @@ def start_demo(framework: str, project: Path, log_dir: Path) -> DemoServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def start_demo(framework: str, project: Path, log_dir: Path) -> DemoServer:
+    """Serve a rendered new project's demo as its README says, on a free port."""
+    block = run_block(project / "README.md")
+    port = free_port()
+    command = [on_port(argument, port) for argument in block.command]
+    secret = secrets.token_urlsafe(48)
+    log = log_dir / f"{framework}-server.log"
+    process = launch(project, command, log, block.secret_env, secret)
     server = DemoServer(
         framework,
         project,
