@@ -166,7 +166,7 @@ REFUSALS = [
         )
         for label, value, part in [
             ("dash", "my-app", "my-app"),
-            ("nested-dash", "src/my-app/web-ui", "my-app"),
+            ("nested-dash", "src/web-ui/x", "web-ui"),
             ("leading-digit", "2shop", "2shop"),
         ]
     ),

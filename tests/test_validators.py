@@ -20,7 +20,7 @@ import pytest
 import yaml
 from copier import run_copy
 
-from conftest import COPIER_YML, FRAMEWORKS, ROOT
+from conftest import COPIER_YML, FRAMEWORKS, ROOT, choices
 from lifecycle import ANSWERS_FILE, copier
 from refusals import LONG_DOMAIN, REFUSALS, WIDTH, Refusal
 
@@ -298,3 +298,42 @@ def test_accepted_answers_are_recorded_as_given(
     module = (project / "src/app/utilities/session.py").read_text()
     assert re.search(r'^COOKIE_NAME: Final = "__Host-sid"$', module, re.MULTILINE)
     assert re.search(rf"^MAX_AGE_SECONDS: Final = {seconds}$", module, re.MULTILINE)
+
+
+def readme_questions() -> list[list[str]]:
+    """The cells of the README's table of questions, a row per question."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("\n## Questions\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return [[cell.strip() for cell in re.split(r"(?<!\\)\|", row)[1:-1]] for row in rows]
+
+
+def test_readme_table_of_questions_matches_copier_yml(questions: Path, tmp_path: Path) -> None:
+    """Same questions in the same order, each default the one Copier gives, how to
+    answer it in a terminal for its kind, every choice named, and a `-d` example that
+    Copier accepts."""
+    table = readme_questions()
+    assert [row[0].strip("`") for row in table] == list(asked())
+    copy(questions, tmp_path / "defaults", {})
+    defaults = yaml.safe_load((tmp_path / "defaults" / ANSWERS_FILE).read_text())
+    for number, (cell, default, terminal, data, purpose) in enumerate(table):
+        name = cell.strip("`")
+        spec = COPIER_YML[name]
+        given = defaults[name]
+        if isinstance(given, bool):
+            shown = f"`{str(given).lower()}`"
+        elif isinstance(given, dict):
+            shown = "`{" + ", ".join(f"{key}: {value}" for key, value in given.items()) + "}`"
+        else:
+            shown = f"`{given}`" if given else "empty"
+        assert default.startswith(shown), (name, default, shown)
+        if spec["type"] == "bool":
+            assert terminal == "`y` / `n`", name
+        elif "choices" in spec:
+            assert terminal.startswith("arrow keys"), name
+            assert all(f"`{value}`" in purpose for value in choices(name)), name
+        else:
+            assert terminal.startswith("type it"), name
+        example = re.fullmatch(rf'`-d "?{name}=(.*?)"?`', data)
+        assert example is not None, (name, data)
+        copy(questions, tmp_path / f"example-{number}", {name: example[1].replace("\\|", "|")})
