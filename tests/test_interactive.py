@@ -164,7 +164,7 @@ def answer(terminal: Terminal, session: Session, question: str) -> list[Refusal]
         terminal.send("y" if value else "n")
         return []
     if "choices" in spec:
-        terminal.send(choose(question, value))
+        terminal.send(choose(question, str(value)))
         return []
     seen = []
     for refusal in session.refusals(question):
