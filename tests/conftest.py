@@ -37,12 +37,14 @@ RESIDUE = ("{{", "{%", "{#")
 
 
 def choices(question: str) -> list[Any]:
-    """The values a question offers, read from copier.yml."""
+    """The values a question offers, read from copier.yml (a choice with a validator of
+    its own is a mapping that holds its value)."""
     spec = COPIER_YML[question]
     if spec["type"] == "bool":
         return [False, True]
     values = spec["choices"]
-    return list(values.values()) if isinstance(values, Mapping) else list(values)
+    listed = list(values.values()) if isinstance(values, Mapping) else list(values)
+    return [value["value"] if isinstance(value, Mapping) else value for value in listed]
 
 
 FRAMEWORKS = choices("framework")

@@ -1,9 +1,15 @@
-"""A person answering every question of the real `copier copy` in a terminal.
+"""A person answering every question of the real `copier copy` in an 80 x 24 terminal.
 
-pexpect drives Copier in a pseudo-terminal: arrow keys choose the framework, the
-serializer and SameSite (the number of Down presses comes from the choice order in
-copier.yml), a bad package_path is typed first and corrected after the validator's
-message shows, and then the generated project's own tests run.
+pexpect drives Copier in a pseudo-terminal of exactly 80 columns and 24 rows, and pyte
+keeps the screen as the person sees it. Arrow keys choose (the number of Down presses
+comes from the choice order in copier.yml), y/n answer the yes/no questions, and at
+each typed question the wrong answers of refusals.py whose earlier answers match this
+session are typed first: each must show its refusal's first line, whole, as one row of
+the screen. Then the good answer goes in, and the cookie the project ends up with must
+be one browsers keep.
+
+Three sessions cover the cross-checks: secure on and no domain (the demo, whose own
+tests then run), secure off, and a Domain.
 """
 
 from __future__ import annotations
@@ -11,49 +17,26 @@ from __future__ import annotations
 import io
 import os
 import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pexpect
+import pyte
 import pytest
 import yaml
-from copier import run_copy
 
-from conftest import COPIER_YML, ROOT, choices, run, tool
+from conftest import COPIER_YML, choices, run, tool
 from lifecycle import ANSWERS_FILE, plain, tool_env
+from refusals import REFUSALS, WIDTH, Refusal
 
+ROWS = 24
 CLEAR, ENTER, DOWN = "\x15", "\r", "\x1b[B"
-# Not the defaults, and both with partials of their own: an ASGI middleware framework
-# and a binary serializer that is a third-party package.
-FRAMEWORK, SERIALIZER = "starlette", "msgpack"
-BAD_PACKAGE, PACKAGE = "my-app", "src/shop"
-TYPED = {
-    "cookie_name": "__Host-shop",
-    "max_age": "3600",
-    "session_fields": "{cart_id: str, visits: int | None}",
-}
-EXPECTED = {
-    "framework": FRAMEWORK,
-    "serializer": SERIALIZER,
-    "encrypt": False,
-    "project_kind": "new",
-    "package_path": PACKAGE,
-    "tests_path": "tests",
-    "cookie_name": "__Host-shop",
-    "secure": True,
-    "same_site": "Strict",
-    "cookie_domain": "",
-    "max_age": 3600,
-    "session_fields": {"cart_id": "str", "visits": "int | None"},
-}
-
-
-def choose(question: str, value: str) -> str:
-    """The keys that move a select question from its default to value, then Enter."""
-    values = choices(question)
-    default = COPIER_YML[question]["default"]
-    assert value in values and value != default, (question, value, values)
-    return DOWN * ((values.index(value) - values.index(default)) % len(values)) + ENTER
+QUESTION_MARK = "🎤 "
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+INVALID_YAML = "Invalid input"
 
 
 def asked() -> list[tuple[str, dict[str, Any]]]:
@@ -65,75 +48,305 @@ def asked() -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def keys_for(question: str) -> str:
-    if question in {"framework", "serializer"}:
-        return choose(question, str(EXPECTED[question]))
-    if question == "same_site":
-        return choose(question, "Strict")
-    if question in TYPED:
-        return CLEAR + TYPED[question] + ENTER
-    return ENTER  # keep the default (a bool's default, too)
+def choose(question: str, value: str) -> str:
+    """The keys that move a select question from its default to value, then Enter."""
+    values = choices(question)
+    default = COPIER_YML[question]["default"]
+    assert value in values, (question, value, values)
+    return DOWN * ((values.index(value) - values.index(default)) % len(values)) + ENTER
 
 
-def refusal_of(template: Path, destination: Path, data: dict[str, str]) -> str:
-    """The message Copier's validator gives for these answers."""
-    with pytest.raises(ValueError) as refused:
-        run_copy(str(template), str(destination), data=data, defaults=True, quiet=True)
-    return str(refused.value)
+class Terminal:
+    """Copier in a pseudo-terminal, with the screen a person would see."""
+
+    def __init__(self, template: Path, project: Path) -> None:
+        self.screen = pyte.Screen(WIDTH, ROWS)
+        self.stream = pyte.Stream(self.screen)
+        self.output = io.StringIO()
+        self.child = pexpect.spawn(
+            tool("copier"),
+            ["copy", str(template), str(project)],
+            cwd=str(project.parent),
+            env={**os.environ, **tool_env(PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm")},
+            encoding="utf-8",
+            codec_errors="replace",
+            dimensions=(ROWS, WIDTH),
+            timeout=60,
+        )
+
+    @property
+    def rows(self) -> list[str]:
+        return [row.rstrip() for row in self.screen.display]
+
+    def shown(self) -> str:
+        return "\n".join(f"{number:2}|{row}" for number, row in enumerate(self.rows))
+
+    def wait(self, what: str, seen: Callable[[list[str]], bool], timeout: float = 60) -> None:
+        """Read the terminal until seen(rows) holds; fail showing the screen if it never does."""
+        deadline = time.monotonic() + timeout
+        while not seen(self.rows):
+            if time.monotonic() > deadline or not self.child.isalive():
+                raise AssertionError(f"never saw {what}; the screen:\n{self.shown()}")
+            try:
+                text = self.child.read_nonblocking(65536, timeout=0.05)
+            except pexpect.TIMEOUT:
+                continue
+            except pexpect.EOF:
+                break
+            self.output.write(text)
+            self.stream.feed(text)
+
+    def wait_for_row(self, row: str) -> None:
+        self.wait(repr(row), lambda rows: row in rows)
+
+    def wait_for_question(self, help_text: str) -> None:
+        """The question's help, each of its lines whole on a row of its own."""
+        first, *rest = help_text.split("\n")
+        lines = [QUESTION_MARK + first, *rest]
+
+        def seen(rows: list[str]) -> bool:
+            return any(rows[start : start + len(lines)] == lines for start in range(len(rows)))
+
+        self.wait(f"the question {first!r}", seen)
+
+    def send(self, keys: str) -> None:
+        self.child.send(keys)
+
+    def finish(self) -> int:
+        """Wait for Copier to end; its exit status."""
+        try:
+            self.child.expect(pexpect.EOF, timeout=300)
+        finally:
+            self.output.write(self.child.before or "")
+            self.child.close()
+        status = self.child.exitstatus
+        assert status is not None
+        return status
 
 
-def test_interactive_copy_with_arrow_keys_and_a_corrected_answer(
-    template_snapshot: Path, tmp_path: Path
-) -> None:
-    for kind, name in [
-        ("frameworks", FRAMEWORK),
-        ("tests", FRAMEWORK),
-        ("serializers", SERIALIZER),
-    ]:
-        partial = ROOT / "template" / "_partials" / kind / f"{name}.jinja"
-        assert partial.is_file(), f"{partial.relative_to(ROOT)} is missing"
-    refusal = refusal_of(template_snapshot, tmp_path / "refused", {"package_path": BAD_PACKAGE})
-    assert f"'{BAD_PACKAGE}'" in refusal
-    project = tmp_path / "shop"
-    child = pexpect.spawn(
-        tool("copier"),
-        ["copy", str(template_snapshot), str(project)],
-        cwd=str(tmp_path),
-        env={**os.environ, **tool_env(PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm")},
-        encoding="utf-8",
-        codec_errors="replace",
-        dimensions=(50, 300),
-        timeout=120,
+@dataclass
+class Session:
+    """The answers one person gives; cookie_name None keeps the default Copier offers.
+
+    Each session types the refusals that depend on its earlier answers; the one with
+    every_refusal also types those that depend on none.
+    """
+
+    id: str
+    answers: dict[str, Any]
+    cookie_name: str | None = None
+    default_cookie_name: str = ""
+    typed_too: dict[str, list[str]] = field(default_factory=dict)
+    every_refusal: bool = False
+
+    def holds(self, context: Mapping[str, str]) -> bool:
+        """Whether these answers are the earlier answers a refusal depends on."""
+        return all(str(self.answers[key]).lower() == value for key, value in context.items())
+
+    def refusals(self, question: str) -> list[Refusal]:
+        """The refusals that can be typed at this question in this session."""
+        return [
+            refusal
+            for refusal in REFUSALS
+            if refusal.question == question
+            and not refusal.choice
+            and not CONTROL.search(refusal.typed)
+            and self.holds(refusal.context)
+            and (self.every_refusal or bool(refusal.context))
+        ]
+
+
+def answer(terminal: Terminal, session: Session, question: str) -> list[Refusal]:
+    """Answer one question, after typing its refusals; the refusals seen on screen."""
+    spec = COPIER_YML[question]
+    value = session.answers.get(question)
+    if spec["type"] == "bool":
+        terminal.send("y" if value else "n")
+        return []
+    if "choices" in spec:
+        terminal.send(choose(question, str(value)))
+        return []
+    seen = []
+    for refusal in session.refusals(question):
+        terminal.send(CLEAR + refusal.typed + ENTER)
+        terminal.wait_for_row(refusal.row)
+        seen.append(refusal)
+    for typed in session.typed_too.get(question, []):
+        terminal.send(CLEAR + typed + ENTER)
+        terminal.wait_for_row(INVALID_YAML)
+    if question == "cookie_name" and session.cookie_name is None:
+        terminal.send(CLEAR + session.default_cookie_name + ENTER)
+    else:
+        terminal.send(CLEAR + str(value) + ENTER)
+    return seen
+
+
+def cookie_of(project: Path, package_path: str) -> tuple[str, str]:
+    """The generated module's cookie name and the attributes it sends the cookie with."""
+    module = (project / package_path / "utilities/session.py").read_text()
+    name = re.search(r'^COOKIE_NAME: Final = "(.*)"$', module, re.MULTILINE)
+    attributes = re.search(r"^_COOKIE_ATTRIBUTES: Final = (\(.*?\)|\".*?\")$", module, re.M | re.S)
+    assert name is not None and attributes is not None
+    return name[1], "".join(re.findall(r'"(.*?)"', attributes[1]))
+
+
+def browser_refusal(name: str, attributes: str) -> str:
+    """Why browsers drop a cookie of this name with these attributes, or ''."""
+    secure = "; Secure" in attributes
+    if name.lower().startswith("__host-") and (not secure or "; Domain=" in attributes):
+        return "__Host- needs Secure and no Domain"
+    if name.lower().startswith("__secure-") and not secure:
+        return "__Secure- needs Secure"
+    if "SameSite=None" in attributes and not secure:
+        return "SameSite=None needs Secure"
+    return ""
+
+
+def test_browser_rules_as_written_here_refuse_what_browsers_refuse() -> None:
+    assert browser_refusal("__host-x", "; Path=/; HttpOnly; SameSite=Lax")
+    assert browser_refusal("__Host-x", "; Path=/; Domain=a.com; HttpOnly; Secure; SameSite=Lax")
+    assert browser_refusal("__SECURE-x", "; Path=/; HttpOnly; SameSite=Lax")
+    assert browser_refusal("x", "; Path=/; HttpOnly; SameSite=None")
+    assert not browser_refusal("__Host-x", "; Path=/; HttpOnly; Secure; SameSite=None")
+    assert not browser_refusal("x", "; Path=/; Domain=a.com; HttpOnly; SameSite=Lax")
+
+
+BASE = {
+    "serializer": "json",
+    "encrypt": False,
+    "project_kind": "existing",
+    "package_path": "src/shop",
+    "tests_path": "tests",
+    "secure": True,
+    "same_site": "Lax",
+    "cookie_domain": "",
+    "max_age": "14d",
+    "session_fields": "{cart_id: str, user_id: 'int | None', tags: 'list[str]'}",
+}
+SESSIONS = [
+    # Not the defaults, and both with partials of their own: an ASGI middleware
+    # framework and a binary serializer that is a third-party package.
+    Session(
+        "secure-host-only-demo",
+        {
+            **BASE,
+            "framework": "starlette",
+            "serializer": "msgpack",
+            "project_kind": "new",
+            "same_site": "Strict",
+            "max_age": "3600",
+            "session_fields": "{cart_id: str, visits: int | None}",
+        },
+        default_cookie_name="__Host-app_session",
+        every_refusal=True,
+    ),
+    Session(
+        "secure-off",
+        {**BASE, "framework": "django", "secure": False, "same_site": "None"},
+        default_cookie_name="app_session",
+        typed_too={"session_fields": ["{cart_id: str, tags: list[str]}"]},
+    ),
+    Session(
+        "with-domain",
+        {**BASE, "framework": "flask", "encrypt": True, "cookie_domain": "example.com"},
+        default_cookie_name="app_session",
+    ),
+]
+
+
+def disabled_row(refusal: Refusal) -> str:
+    """How the terminal lists a choice its validator disables: with the reason."""
+    labels = COPIER_YML[refusal.question]["choices"]
+    label = next(
+        label
+        for label, value in labels.items()
+        if isinstance(value, Mapping) and value["value"] == refusal.typed
     )
-    screen = io.StringIO()
-    child.logfile_read = screen
+    row = f"   - {label} ({refusal.message})"
+    assert len(row) <= WIDTH, row
+    return row
+
+
+DISABLED_NONE = next(r for r in REFUSALS if r.question == "same_site" and r.choice)
+BROWSER_REJECTED = {
+    "__Host- without Secure": "cookie_name-host",
+    "__Secure- without Secure": "cookie_name-secure",
+    "__Host- with a Domain": "cookie_name-host-with-domain",
+    "SameSite=None without Secure": "same_site-none-without-secure",
+}
+
+
+def run_session(session: Session, template: Path, project: Path) -> tuple[list[Refusal], str]:
+    """Answer every question as the session says; the refusals seen, and the output."""
+    terminal = Terminal(template, project)
+    seen: list[Refusal] = []
     try:
         for question, spec in asked():
-            child.expect_exact(spec["help"][:40])
-            if question == "package_path":
-                child.send(CLEAR + BAD_PACKAGE + ENTER)
-                child.expect_exact(refusal)
-                child.send(CLEAR + PACKAGE + ENTER)
-            else:
-                child.send(keys_for(question))
-        child.expect(pexpect.EOF, timeout=300)
-    except pexpect.ExceptionPexpect as error:
-        raise AssertionError(f"{error}\n--- terminal ---\n{plain(screen.getvalue())}") from None
-    finally:
-        child.close()
-    output = plain(screen.getvalue())
-    assert child.exitstatus == 0, output
+            terminal.wait_for_question(spec["help"])
+            if question == "same_site" and not session.answers["secure"]:
+                terminal.wait_for_row(disabled_row(DISABLED_NONE))
+                seen.append(DISABLED_NONE)
+            seen += answer(terminal, session, question)
+        status = terminal.finish()
+    except (AssertionError, pexpect.ExceptionPexpect) as error:
+        terminal.child.close(force=True)
+        raise AssertionError(f"{session.id}: {error}") from None
+    output = plain(terminal.output.getvalue())
+    assert status == 0, output[-3000:]
+    return seen, output
+
+
+@pytest.mark.parametrize("session", [pytest.param(s, id=s.id) for s in SESSIONS])
+def test_terminal_answers_with_refusals_on_screen_and_a_cookie_browsers_keep(
+    session: Session, template_snapshot: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "shop"
+    seen, output = run_session(session, template_snapshot, project)
 
     answers = yaml.safe_load((project / ANSWERS_FILE).read_text())
-    assert {key: answers[key] for key in EXPECTED} == EXPECTED
-    assert re.search(r"Session module written to src/shop/utilities/session\.py \(", output)
+    expected = {
+        **session.answers,
+        "cookie_name": session.cookie_name or session.default_cookie_name,
+        "session_fields": yaml.safe_load(session.answers["session_fields"]),
+    }
+    if not session.answers["secure"]:
+        # Down as often as None is below the default, then Enter: None is skipped.
+        expected["same_site"] = COPIER_YML["same_site"]["default"]
+    assert {key: answers[key] for key in expected} == expected
+    name, attributes = cookie_of(project, session.answers["package_path"])
+    assert name == expected["cookie_name"]
+    assert browser_refusal(name, attributes) == "", (name, attributes)
+    assert "Session module written to src/shop/utilities/session.py (" in output
 
-    tested = run(
-        [tool("pytest"), "-q", "-p", "no:cacheprovider", "tests/test_session.py"],
-        cwd=project,
-        env=tool_env(PYTHONPATH=str(project / "src")),
-    )
-    summary = tested.stdout[-3000:] + tested.stderr[-3000:]
-    assert tested.returncode == 0, summary
-    assert re.search(r"\b\d+ passed\b", tested.stdout), summary
-    assert "skipped" not in tested.stdout and "failed" not in tested.stdout, summary
+    checked = {refusal.question for refusal in seen}
+    assert checked, "no refusal was typed"
+    if session.id == "secure-host-only-demo":
+        tested = run(
+            [tool("pytest"), "-q", "-p", "no:cacheprovider", "tests/test_session.py"],
+            cwd=project,
+            env=tool_env(PYTHONPATH=str(project / "src")),
+        )
+        summary = tested.stdout[-3000:] + tested.stderr[-3000:]
+        assert tested.returncode == 0, summary
+        assert re.search(r"\b\d+ passed\b", tested.stdout), summary
+        assert "skipped" not in tested.stdout and "failed" not in tested.stdout, summary
+
+
+def test_sessions_type_a_refusal_of_every_validator_and_every_browser_rule() -> None:
+    """What the sessions above check on screen: at least one refusal of each validator,
+    each kind of cookie browsers reject, and every refusal that needs no control
+    character and whose earlier answers one of the sessions gives."""
+    covered = {
+        refusal.id
+        for session in SESSIONS
+        for question, _ in asked()
+        for refusal in session.refusals(question)
+    }
+    covered |= {r.id for r in REFUSALS if r.choice and not SESSIONS[1].answers["secure"]}
+    validated = {name for name, spec in asked() if "validator" in spec}
+    assert validated <= {r.question for r in REFUSALS if r.id in covered}
+    for rule, prefix in BROWSER_REJECTED.items():
+        assert any(refusal_id.startswith(prefix) for refusal_id in covered), rule
+    typeable = {r.id for r in REFUSALS if not CONTROL.search(r.typed)}
+    left = {r.id for r in REFUSALS if r.id in typeable - covered and "framework" not in r.context}
+    assert not left, left

@@ -2,7 +2,7 @@
 
 Answers go in as Copier's `-d key=value` data (validators run on data), through the
 API for speed and through the CLI for the exit code and stderr a user sees. The
-expected messages are the validators' texts in copier.yml.
+refusals and their messages are in refusals.py, shared with the terminal tests.
 
 Most tests copy from `questions`: copier.yml's questions with only the answers file to
 render, so they check the questionnaire alone, fast, whatever state the partials are in.
@@ -10,9 +10,9 @@ render, so they check the questionnaire alone, fast, whatever state the partials
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,225 +20,9 @@ import pytest
 import yaml
 from copier import run_copy
 
-from conftest import COPIER_YML, FRAMEWORKS, ROOT
+from conftest import COPIER_YML, FRAMEWORKS, ROOT, choices
 from lifecycle import ANSWERS_FILE, copier
-
-IDENTIFIER_PARTS = (
-    "package_path must be folder names that are Python identifiers (letters, digits and "
-    "underscores, not starting with a digit, not a keyword) such as app or src/app: "
-)
-COOKIE_TOKEN = (
-    "cookie_name must be a non-empty RFC 6265 token: letters, digits and "
-    "!#$%&'*+-.^_`|~ only (no spaces, quotes, commas, semicolons, '=' or '/'), not "
-)
-WHOLE_SECONDS = "max_age must be a whole number of seconds, at least 1 (1209600 is 14 days), not "
-MAPPING = (
-    "session_fields must be a non-empty mapping of field name to type, such as "
-    "{cart_id: str, user_id: int}"
-)
-TYPES = (
-    "is not supported: use one of str, int, float, bool, list[str], list[int], "
-    "list[float], list[bool], each optionally followed by | None"
-)
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """Answers (as `-d key=value` strings) that Copier must refuse, and its message."""
-
-    id: str
-    data: dict[str, str]
-    question: str
-    message: str
-
-    @property
-    def error(self) -> str:
-        return f"Validation error for question '{self.question}': {self.message}"
-
-
-REFUSALS = [
-    Refusal(
-        "package-path-empty",
-        {"package_path": ""},
-        "package_path",
-        "package_path must not be empty: give a relative folder such as app or src/app",
-    ),
-    Refusal(
-        "package-path-absolute",
-        {"package_path": "/srv/shop/app"},
-        "package_path",
-        "package_path must be relative to the project root (such as app or src/app), "
-        "not '/srv/shop/app'",
-    ),
-    Refusal(
-        "package-path-drive",
-        {"package_path": "C:/shop/app"},
-        "package_path",
-        "package_path must be relative to the project root (such as app or src/app), "
-        "not 'C:/shop/app'",
-    ),
-    Refusal(
-        "package-path-dotdot",
-        {"package_path": "src/../../app"},
-        "package_path",
-        "package_path must not contain '..': give a folder inside the project such as app "
-        "or src/app",
-    ),
-    Refusal(
-        "package-path-trailing-slash",
-        {"package_path": "src/app/"},
-        "package_path",
-        "package_path must not end with '/' or hold '//': give folders such as app or "
-        "src/app, not 'src/app/'",
-    ),
-    Refusal(
-        "package-path-dash",
-        {"package_path": "my-app"},
-        "package_path",
-        IDENTIFIER_PARTS + "'my-app' is not",
-    ),
-    Refusal(
-        "package-path-nested-dash",
-        {"package_path": "src/my-app/web-ui"},
-        "package_path",
-        IDENTIFIER_PARTS + "'my-app' in 'src/my-app/web-ui' is not",
-    ),
-    Refusal(
-        "package-path-leading-digit",
-        {"package_path": "2shop"},
-        "package_path",
-        IDENTIFIER_PARTS + "'2shop' is not",
-    ),
-    Refusal(
-        "package-path-keyword",
-        {"package_path": "src/class"},
-        "package_path",
-        IDENTIFIER_PARTS + "'class' in 'src/class' is not",
-    ),
-    Refusal(
-        "package-path-dot",
-        {"package_path": "."},
-        "package_path",
-        IDENTIFIER_PARTS + "'.' is not",
-    ),
-    Refusal(
-        "tests-path-empty",
-        {"tests_path": ""},
-        "tests_path",
-        "tests_path must not be empty: give a relative folder such as tests",
-    ),
-    Refusal(
-        "tests-path-absolute",
-        {"tests_path": "/tmp/tests"},
-        "tests_path",
-        "tests_path must be relative to the project root (such as tests), not '/tmp/tests'",
-    ),
-    Refusal(
-        "tests-path-dotdot",
-        {"tests_path": "../tests"},
-        "tests_path",
-        "tests_path must not contain '..': give a folder inside the project such as tests",
-    ),
-    Refusal(
-        "tests-path-space",
-        {"tests_path": "my tests"},
-        "tests_path",
-        "tests_path may hold only letters, digits, '_', '-' and '/', not 'my tests'",
-    ),
-    *(
-        Refusal(
-            f"cookie-name-{label}", {"cookie_name": name}, "cookie_name", COOKIE_TOKEN + f"'{name}'"
-        )
-        for label, name in [
-            ("empty", ""),
-            ("space", "my session"),
-            ("semicolon", "sid;Path"),
-            ("comma", "a,b"),
-            ("double-quote", 'say"cheese'),
-            ("equals", "sid=1"),
-            ("slash", "a/b"),
-            ("non-ascii", "séance"),
-        ]
-    ),
-    Refusal(
-        "host-prefix-without-secure",
-        {"cookie_name": "__Host-sid", "secure": "false"},
-        "secure",
-        "a __Host- cookie name requires secure=true: browsers drop __Host- cookies without Secure",
-    ),
-    Refusal(
-        "secure-prefix-without-secure",
-        {"cookie_name": "__Secure-sid", "secure": "false"},
-        "secure",
-        "a __Secure- cookie name requires secure=true: browsers drop __Secure- cookies "
-        "without Secure",
-    ),
-    Refusal(
-        "host-prefix-with-domain",
-        {"cookie_name": "__Host-sid", "cookie_domain": "example.com"},
-        "cookie_domain",
-        "a __Host- cookie must not have a Domain: leave cookie_domain empty or drop the prefix",
-    ),
-    Refusal(
-        "cookie-domain-not-a-host",
-        {"cookie_domain": "https://example.com/"},
-        "cookie_domain",
-        "cookie_domain must be a host name such as example.com (letters, digits, '-' and "
-        "dots), not 'https://example.com/'",
-    ),
-    Refusal(
-        "same-site-none-without-secure",
-        {"same_site": "None", "secure": "false"},
-        "same_site",
-        "same_site=None requires secure=true: browsers reject SameSite=None cookies without Secure",
-    ),
-    Refusal("max-age-zero", {"max_age": "0"}, "max_age", WHOLE_SECONDS + "'0'"),
-    Refusal("max-age-negative", {"max_age": "-60"}, "max_age", WHOLE_SECONDS + "'-60'"),
-    Refusal(
-        "max-age-over-400-days",
-        {"max_age": "34560001"},
-        "max_age",
-        "max_age must be at most 34560000 seconds (400 days), the most browsers keep a "
-        "cookie, not 34560001",
-    ),
-    Refusal("fields-list", {"session_fields": "[cart_id, user_id]"}, "session_fields", MAPPING),
-    Refusal("fields-text", {"session_fields": "cart_id"}, "session_fields", MAPPING),
-    Refusal("fields-empty", {"session_fields": "{}"}, "session_fields", MAPPING),
-    Refusal(
-        "fields-key-not-identifier",
-        {"session_fields": "{cart-id: str}"},
-        "session_fields",
-        "session_fields key 'cart-id' must be a Python identifier that is not a keyword",
-    ),
-    Refusal(
-        "fields-key-number",
-        {"session_fields": "{1: str}"},
-        "session_fields",
-        "session_fields key '1' must be a Python identifier that is not a keyword",
-    ),
-    Refusal(
-        "fields-key-keyword",
-        {"session_fields": "{class: str}"},
-        "session_fields",
-        "session_fields key 'class' must be a Python identifier that is not a keyword",
-    ),
-    *(
-        Refusal(
-            f"fields-type-{label}",
-            {"session_fields": f"{{cart_id: str, extra: {kind}}}"},
-            "session_fields",
-            f"session_fields type '{shown}' of 'extra' {TYPES}",
-        )
-        for label, kind, shown in [
-            ("dict", "dict", "dict"),
-            ("bytes", "bytes", "bytes"),
-            ("list-of-dict", "'list[dict]'", "list[dict]"),
-            ("optional-bytes", "'bytes | None'", "bytes | None"),
-            ("yaml-list", "[str]", "['str']"),
-            ("number", "3", "3"),
-        ]
-    ),
-]
+from refusals import LONG_DOMAIN, REFUSALS, WIDTH, Refusal
 
 
 @pytest.fixture(scope="session")
@@ -271,23 +55,62 @@ def test_bad_answer_is_refused_with_its_message(
     assert not destination.exists()
 
 
-@pytest.mark.parametrize("value", ["two weeks", "1.5", "14d", "true"])
-def test_max_age_that_is_not_a_whole_number_is_refused_by_its_type(
-    value: str, questions: Path, tmp_path: Path
-) -> None:
-    """max_age is `type: int`: Copier parses it before the validator runs, and says so.
+# How a refusal shows an answer: quoted text, JSON-escaped text, a YAML list or
+# mapping, or a number; shortened with an ellipsis before its closing quote or bracket.
+SHOWN = r"""'[^\n]*'|"(?:[^"\\]|\\.)*"|\[[^\n]*\]|\{\}|\d+"""
 
-    (A `type: yaml` question would reach the validator, but its prompt would show the
-    default as "1209600" plus a "..." line, so int it stays.)
-    """
-    with pytest.raises(ValueError) as refused:
-        copy(questions, tmp_path / "project", {"max_age": value})
-    assert str(refused.value) == f"invalid literal for int() with base 10: '{value}'"
+
+@pytest.mark.parametrize("refusal", [pytest.param(r, id=r.id) for r in REFUSALS])
+def test_refusal_fits_one_terminal_row_and_shows_the_answer(refusal: Refusal) -> None:
+    """The first line names the question (Copier's own words), says what is allowed and
+    shows the answer (or the part of it that is wrong), within the 80 columns a terminal
+    gives it: anything past them is cut."""
+    assert len(refusal.row) <= WIDTH, refusal.row
+    assert f"'{refusal.question}': " in refusal.row
+    if refusal.choice:
+        assert refusal.typed in refusal.row
+        return
+    found = re.fullmatch(rf".*?(?:not|:) (?P<shown>{SHOWN})", refusal.message) or re.fullmatch(
+        rf"(?P<shown>{SHOWN}) .*", refusal.message
+    )
+    assert found is not None, refusal.message
+    shown = found["shown"]
+    shortened = shown[-2:-1] == "…"
+    core = shown[1 : -2 if shortened else -1] if shown[0] in "'\"" else shown.rstrip("…]")
+    forms = [refusal.typed, json.dumps(refusal.typed)[1:-1]]
+    if refusal.question == "session_fields":
+        forms.append(str(yaml.safe_load(refusal.typed)))
+    assert any(core in form for form in forms), (shown, refusal.typed)
+
+
+def test_every_refusal_has_its_own_row() -> None:
+    """No two refusals show the same row, so a test reading the row on screen cannot
+    take one refusal's message for the one before it."""
+    rows = [refusal.row for refusal in REFUSALS]
+    assert len(set(rows)) == len(rows)
+    ids = [refusal.id for refusal in REFUSALS]
+    assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        pytest.param({}, "__Host-app_session", id="secure-host-only"),
+        pytest.param({"secure": "false"}, "app_session", id="not-secure"),
+        pytest.param({"cookie_domain": "example.com"}, "app_session", id="with-domain"),
+    ],
+)
+def test_default_cookie_name_is_host_prefixed_wherever_browsers_allow_it(
+    data: dict[str, str], name: str, questions: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    copy(questions, project, data)
+    assert yaml.safe_load((project / ANSWERS_FILE).read_text())["cookie_name"] == name
 
 
 @pytest.mark.parametrize(
     "refusal",
-    [pytest.param(r, id=r.id) for r in REFUSALS if r.id == "package-path-dotdot"],
+    [pytest.param(r, id=r.id) for r in REFUSALS if r.id == "package_path-dotdot"],
 )
 def test_cli_exits_non_zero_with_the_message_on_stderr(
     refusal: Refusal, template_snapshot: Path, tmp_path: Path
@@ -299,17 +122,62 @@ def test_cli_exits_non_zero_with_the_message_on_stderr(
     assert not (tmp_path / "project").exists()
 
 
-def test_every_question_that_can_be_wrong_has_a_validator_and_a_refusal_here() -> None:
-    asked = {
+def asked() -> dict[str, dict[str, Any]]:
+    """The questions Copier asks (derived values are not asked)."""
+    return {
         name: spec
         for name, spec in COPIER_YML.items()
         if not name.startswith("_") and spec.get("when") is not False
     }
-    free_form = {name for name, spec in asked.items() if spec["type"] in {"str", "yaml"}}
-    free_form -= {name for name, spec in asked.items() if "choices" in spec}
-    validated = {name for name, spec in asked.items() if "validator" in spec}
+
+
+def test_every_question_that_can_be_wrong_has_a_validator_and_a_refusal_here() -> None:
+    questions = asked()
+    free_form = {name for name, spec in questions.items() if spec["type"] in {"str", "yaml"}}
+    free_form -= {name for name, spec in questions.items() if "choices" in spec}
+    validated = {name for name, spec in questions.items() if "validator" in spec}
+    disabling = {
+        name
+        for name, spec in questions.items()
+        if any(isinstance(choice, dict) for choice in dict(spec.get("choices", {})).values())
+    }
     assert free_form <= validated
-    assert validated <= {refusal.question for refusal in REFUSALS}
+    assert validated | disabling == {refusal.question for refusal in REFUSALS}
+
+
+def test_no_choice_or_yes_no_question_has_a_validator_a_terminal_skips() -> None:
+    """Copier runs a question's validator only for typed answers: on a yes/no or an
+    arrow-key choice it never runs in a terminal, so a check there would hold only for
+    `-d`. Cross-checks live on the typed question asked after what they depend on, or
+    on a choice of their own, which the terminal then shows disabled."""
+    for name, spec in asked().items():
+        if spec["type"] == "bool" or "choices" in spec:
+            assert "validator" not in spec, name
+
+
+def test_every_help_fits_the_terminal() -> None:
+    """Copier shows a help line on one row, after the 3 columns of its prompt mark, and
+    cuts it at column 80; lines after the first show as written."""
+    for name, spec in asked().items():
+        first, *rest = spec["help"].split("\n")
+        assert len(first) <= WIDTH - 3, (name, first)
+        assert all(len(line) <= WIDTH for line in rest), (name, rest)
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [pytest.param(r, id=r.id) for r in REFUSALS if r.context],
+)
+def test_cross_check_accepts_the_same_answer_without_what_makes_it_wrong(
+    refusal: Refusal, questions: Path, tmp_path: Path
+) -> None:
+    """A refusal that depends on earlier answers refuses that combination only."""
+    fine = {"framework": "pyramid", "secure": "true", "cookie_domain": ""}
+    copy(
+        questions,
+        tmp_path / "project",
+        {refusal.question: refusal.typed} | {key: fine[key] for key in refusal.context},
+    )
 
 
 def test_every_default_passes_its_own_validator(questions: Path, tmp_path: Path) -> None:
@@ -322,8 +190,7 @@ def test_every_default_passes_its_own_validator(questions: Path, tmp_path: Path)
     copy(questions, first, {})
     recorded: dict[str, Any] = yaml.safe_load((first / ANSWERS_FILE).read_text())
     answers = {key: value for key, value in recorded.items() if not key.startswith("_")}
-    asked = [name for name, spec in COPIER_YML.items() if not name.startswith("_")]
-    assert set(answers) == {name for name in asked if COPIER_YML[name].get("when") is not False}
+    assert set(answers) == set(asked())
 
     copy(questions, tmp_path / "again", answers, pretend=True)
 
@@ -341,18 +208,46 @@ def test_copy_with_defaults_succeeds_for_every_framework(
     "data",
     [
         pytest.param({"package_path": "src/app"}, id="src-layout"),
+        pytest.param({"package_path": "src/shop"}, id="src-shop"),
         pytest.param({"package_path": "lib/shop_2/web"}, id="deep-package"),
+        pytest.param({"package_path": "src/match/type"}, id="soft-keyword-folders"),
+        pytest.param({"cookie_name": "__Host-app_session"}, id="host-prefix-secure"),
         pytest.param({"cookie_name": "__Host-sid", "same_site": "Strict"}, id="host-prefix"),
         pytest.param({"cookie_name": "__Secure-sid", "same_site": "None"}, id="secure-prefix"),
+        pytest.param(
+            {"cookie_name": "__Secure-sid", "cookie_domain": "example.com"},
+            id="secure-prefix-with-domain",
+        ),
         pytest.param({"cookie_name": "sid!#$%&'*+-.^_`|~9"}, id="every-token-symbol"),
-        pytest.param({"secure": "false", "cookie_domain": ".example.com"}, id="domain"),
+        pytest.param({"cookie_name": "__Hostess"}, id="not-quite-a-prefix"),
+        pytest.param({"framework": "django", "cookie_name": "session"}, id="django-session"),
+        pytest.param({"framework": "flask", "cookie_name": "sessionid"}, id="flask-sessionid"),
+        pytest.param({"framework": "pyramid", "cookie_name": "session"}, id="pyramid-session"),
+        pytest.param({"cookie_domain": "example.com"}, id="domain"),
+        pytest.param({"secure": "false", "cookie_domain": ".example.com"}, id="dotted-domain"),
+        pytest.param({"cookie_domain": "shop.example.co.uk"}, id="deep-domain"),
+        pytest.param({"cookie_domain": "xn--bcher-kva.example"}, id="punycode-domain"),
+        pytest.param({"cookie_domain": "10.example.com"}, id="digit-label-domain"),
+        pytest.param({"cookie_domain": LONG_DOMAIN}, id="domain-253-characters"),
+        pytest.param({"secure": "false", "same_site": "Lax"}, id="lax-without-secure"),
         pytest.param({"max_age": "1"}, id="max-age-one-second"),
         pytest.param({"max_age": "34560000"}, id="max-age-400-days"),
+        pytest.param({"max_age": "400d"}, id="max-age-400d"),
+        pytest.param({"max_age": "14d"}, id="max-age-days"),
+        pytest.param({"max_age": "12h"}, id="max-age-hours"),
+        pytest.param({"max_age": "90m"}, id="max-age-minutes"),
+        pytest.param({"max_age": "30s"}, id="max-age-seconds-unit"),
         pytest.param({"tests_path": "checks/session-tests"}, id="nested-tests"),
+        pytest.param({"tests_path": "2024_tests"}, id="tests-leading-digit"),
+        pytest.param(
+            {"session_fields": "{cart_id: str, user_id: 'int | None', tags: 'list[str]'}"},
+            id="readme-fields",
+        ),
         pytest.param(
             {"session_fields": "{user_id: int | None, tags: 'list[str]', ok: bool|None}"},
             id="optional-and-list-fields",
         ),
+        pytest.param({"session_fields": "{match: str, type: int, _: bool}"}, id="soft-keywords"),
     ],
 )
 def test_good_edge_answers_are_accepted(
@@ -365,7 +260,8 @@ def test_good_edge_answers_are_accepted(
 
 
 def test_unquoted_list_type_inside_braces_is_a_yaml_error(questions: Path, tmp_path: Path) -> None:
-    """In YAML's {...} form `[` opens a list, so list types need quotes there.
+    """In YAML's {...} form `[` opens a list, so list types need quotes there (the help
+    shows them quoted).
 
     Copier parses the YAML before any validator runs; the error points at the `[`.
     """
@@ -375,19 +271,25 @@ def test_unquoted_list_type_inside_braces_is_a_yaml_error(questions: Path, tmp_p
     copy(questions, tmp_path / "block", {"session_fields": "tags: list[str]"})
 
 
-def test_accepted_answers_are_recorded_as_given(template_snapshot: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("max_age", "seconds"),
+    [("3600", 3600), ("14d", 1209600), ("12h", 43200), ("90m", 5400), ("45s", 45)],
+)
+def test_accepted_answers_are_recorded_as_given(
+    max_age: str, seconds: int, template_snapshot: Path, tmp_path: Path
+) -> None:
     project = tmp_path / "project"
     data = {
         "package_path": "src/app",
         "cookie_name": "__Host-sid",
-        "max_age": "3600",
+        "max_age": max_age,
         "session_fields": "{user_id: int | None, cart_id: str}",
     }
     copy(template_snapshot, project, data)
     answers = yaml.safe_load((project / ANSWERS_FILE).read_text())
     assert answers["package_path"] == "src/app"
     assert answers["cookie_name"] == "__Host-sid"
-    assert answers["max_age"] == 3600
+    assert answers["max_age"] == max_age
     assert list(answers["session_fields"].items()) == [
         ("user_id", "int | None"),
         ("cart_id", "str"),
@@ -395,4 +297,43 @@ def test_accepted_answers_are_recorded_as_given(template_snapshot: Path, tmp_pat
     assert (project / "src/app/utilities/session.py").is_file()
     module = (project / "src/app/utilities/session.py").read_text()
     assert re.search(r'^COOKIE_NAME: Final = "__Host-sid"$', module, re.MULTILINE)
-    assert re.search(r"^MAX_AGE_SECONDS: Final = 3600$", module, re.MULTILINE)
+    assert re.search(rf"^MAX_AGE_SECONDS: Final = {seconds}$", module, re.MULTILINE)
+
+
+def readme_questions() -> list[list[str]]:
+    """The cells of the README's table of questions, a row per question."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("\n## Questions\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return [[cell.strip() for cell in re.split(r"(?<!\\)\|", row)[1:-1]] for row in rows]
+
+
+def test_readme_table_of_questions_matches_copier_yml(questions: Path, tmp_path: Path) -> None:
+    """Same questions in the same order, each default the one Copier gives, how to
+    answer it in a terminal for its kind, every choice named, and a `-d` example that
+    Copier accepts."""
+    table = readme_questions()
+    assert [row[0].strip("`") for row in table] == list(asked())
+    copy(questions, tmp_path / "defaults", {})
+    defaults = yaml.safe_load((tmp_path / "defaults" / ANSWERS_FILE).read_text())
+    for number, (cell, default, terminal, data, purpose) in enumerate(table):
+        name = cell.strip("`")
+        spec = COPIER_YML[name]
+        given = defaults[name]
+        if isinstance(given, bool):
+            shown = f"`{str(given).lower()}`"
+        elif isinstance(given, dict):
+            shown = "`{" + ", ".join(f"{key}: {value}" for key, value in given.items()) + "}`"
+        else:
+            shown = f"`{given}`" if given else "empty"
+        assert default.startswith(shown), (name, default, shown)
+        if spec["type"] == "bool":
+            assert terminal == "`y` / `n`", name
+        elif "choices" in spec:
+            assert terminal.startswith("arrow keys"), name
+            assert all(f"`{value}`" in purpose for value in choices(name)), name
+        else:
+            assert terminal.startswith("type it"), name
+        example = re.fullmatch(rf'`-d "?{name}=(.*?)"?`', data)
+        assert example is not None, (name, data)
+        copy(questions, tmp_path / f"example-{number}", {name: example[1].replace("\\|", "|")})
