@@ -184,14 +184,19 @@ class DemoServer:
             os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def start_demo(framework: str, project: Path, log_dir: Path) -> DemoServer:
-    """Serve a rendered new project's demo as its README says, on a free port."""
+def start_demo(
+    framework: str, project: Path, log_dir: Path, secret: str | None = None
+) -> DemoServer:
+    """Serve a rendered new project's demo as its README says, on a free port.
+
+    The secret is a new random one unless given (to serve a project again as before).
+    """
     block = run_block(project / "README.md")
     port = free_port()
     command = [on_port(argument, port) for argument in block.command]
     executable = shutil.which(command[0], path=str(BIN))
     assert executable is not None, f"{command[0]} is not installed in {BIN}"
-    secret = secrets.token_urlsafe(48)
+    secret = secrets.token_urlsafe(48) if secret is None else secret
     env = {
         name: value
         for name, value in os.environ.items()
