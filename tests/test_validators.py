@@ -32,6 +32,7 @@ COOKIE_TOKEN = (
     "!#$%&'*+-.^_`|~ only (no spaces, quotes, commas, semicolons, '=' or '/'), not "
 )
 WHOLE_SECONDS = "max_age must be a whole number of seconds, at least 1 (1209600 is 14 days), not "
+ABSOLUTE_LIMIT = "0 (off) or ≥ max_age "
 MAPPING = (
     "session_fields must be a non-empty mapping of field name to type, such as "
     "{cart_id: str, user_id: int}"
@@ -192,6 +193,24 @@ REFUSALS = [
         "same_site",
         "same_site=None requires secure=true: browsers reject SameSite=None cookies without Secure",
     ),
+    Refusal(
+        "absolute-max-age-below-max-age",
+        {"absolute_max_age": "1209599"},
+        "absolute_max_age",
+        ABSOLUTE_LIMIT + "1209600",
+    ),
+    Refusal(
+        "absolute-max-age-below-a-long-max-age",
+        {"max_age": "34560000", "absolute_max_age": "2592000"},
+        "absolute_max_age",
+        ABSOLUTE_LIMIT + "34560000",
+    ),
+    Refusal(
+        "absolute-max-age-negative",
+        {"absolute_max_age": "-1"},
+        "absolute_max_age",
+        ABSOLUTE_LIMIT + "1209600",
+    ),
     Refusal("max-age-zero", {"max_age": "0"}, "max_age", WHOLE_SECONDS + "'0'"),
     Refusal("max-age-negative", {"max_age": "-60"}, "max_age", WHOLE_SECONDS + "'-60'"),
     Refusal(
@@ -348,6 +367,9 @@ def test_copy_with_defaults_succeeds_for_every_framework(
         pytest.param({"secure": "false", "cookie_domain": ".example.com"}, id="domain"),
         pytest.param({"max_age": "1"}, id="max-age-one-second"),
         pytest.param({"max_age": "34560000"}, id="max-age-400-days"),
+        pytest.param({"absolute_max_age": "0"}, id="no-absolute-limit"),
+        pytest.param({"absolute_max_age": "1209600"}, id="absolute-limit-equal-to-max-age"),
+        pytest.param({"renewal": "on_write"}, id="renewal-on-write"),
         pytest.param({"tests_path": "checks/session-tests"}, id="nested-tests"),
         pytest.param(
             {"session_fields": "{user_id: int | None, tags: 'list[str]', ok: bool|None}"},
@@ -396,3 +418,18 @@ def test_accepted_answers_are_recorded_as_given(template_snapshot: Path, tmp_pat
     module = (project / "src/app/utilities/session.py").read_text()
     assert re.search(r'^COOKIE_NAME: Final = "__Host-sid"$', module, re.MULTILINE)
     assert re.search(r"^MAX_AGE_SECONDS: Final = 3600$", module, re.MULTILINE)
+
+
+@pytest.mark.parametrize(("max_age", "expected"), [("60", 2592000), ("34560000", 34560000)])
+def test_absolute_limit_defaults_to_30_days_or_max_age_when_longer(
+    questions: Path, tmp_path: Path, max_age: str, expected: int
+) -> None:
+    project = tmp_path / "project"
+    copy(questions, project, {"max_age": max_age})
+    answers = yaml.safe_load((project / ANSWERS_FILE).read_text())
+    assert (answers["renewal"], answers["absolute_max_age"]) == ("sliding", expected)
+
+
+def test_absolute_limit_message_fits_one_80_column_row() -> None:
+    longest = f"Validation error for question 'absolute_max_age': {ABSOLUTE_LIMIT}34560000"
+    assert len(longest) < 80
