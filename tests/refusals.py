@@ -53,6 +53,10 @@ TYPES = (
     "session_fields types are str, int, float, bool, list[str], list[int], list[float], "
     "list[bool], each optionally followed by | None"
 )
+ABSOLUTE_LIMIT = (
+    "absolute_max_age is 0 (no limit) or at least max_age, in seconds: a session "
+    "cannot end before its cookie does"
+)
 LONG_DOMAIN = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 57]) + ".com"
 
 
@@ -351,6 +355,20 @@ REFUSALS = [
             ("zero-days", "0d"),
             ("over-400-days", "34560001"),
             ("401-days", "401d"),
+        ]
+    ),
+    *(
+        Refusal(
+            f"absolute_max_age-{label}",
+            {**context, "absolute_max_age": value},
+            "absolute_max_age",
+            f"0 or ≥ max_age {floor}, not {value}",
+            ABSOLUTE_LIMIT,
+        )
+        for label, context, value, floor in [
+            ("below-max-age", {}, "1209599", 1209600),
+            ("below-a-long-max-age", {"max_age": "400d"}, "2592000", 34560000),
+            ("negative", {}, "-1", 1209600),
         ]
     ),
     *(

@@ -207,6 +207,9 @@ def test_copy_with_defaults_succeeds_for_every_framework(
 @pytest.mark.parametrize(
     "data",
     [
+        pytest.param({"absolute_max_age": "0"}, id="no-absolute-limit"),
+        pytest.param({"absolute_max_age": "1209600"}, id="absolute-limit-equal-to-max-age"),
+        pytest.param({"renewal": "on_write"}, id="renewal-on-write"),
         pytest.param({"package_path": "src/app"}, id="src-layout"),
         pytest.param({"package_path": "src/shop"}, id="src-shop"),
         pytest.param({"package_path": "lib/shop_2/web"}, id="deep-package"),
@@ -337,3 +340,13 @@ def test_readme_table_of_questions_matches_copier_yml(questions: Path, tmp_path:
         example = re.fullmatch(rf'`-d "?{name}=(.*?)"?`', data)
         assert example is not None, (name, data)
         copy(questions, tmp_path / f"example-{number}", {name: example[1].replace("\\|", "|")})
+
+
+@pytest.mark.parametrize(("max_age", "expected"), [("60", 2592000), ("400d", 34560000)])
+def test_absolute_limit_defaults_to_30_days_or_max_age_when_longer(
+    questions: Path, tmp_path: Path, max_age: str, expected: int
+) -> None:
+    project = tmp_path / "project"
+    copy(questions, project, {"max_age": max_age})
+    answers = yaml.safe_load((project / ANSWERS_FILE).read_text())
+    assert (answers["renewal"], answers["absolute_max_age"]) == ("sliding", expected)
