@@ -362,7 +362,7 @@ REFUSALS = [
             f"absolute_max_age-{label}",
             {**context, "absolute_max_age": value},
             "absolute_max_age",
-            f"0 or ≥ max_age {floor}, not {value}",
+            f"≥ {floor} or 0, not {value}",
             ABSOLUTE_LIMIT,
         )
         for label, context, value, floor in [

@@ -104,6 +104,8 @@ def pairs(
                     "encrypt": encrypt,
                     "project_kind": "existing",
                     "package_path": package,
+                    # the default name changed since OLD; an update keeps the answer given
+                    "cookie_name": "app_session",
                 },
                 vcs_ref=tag,
                 defaults=True,

@@ -57,7 +57,7 @@ def test_bad_answer_is_refused_with_its_message(
 
 # How a refusal shows an answer: quoted text, JSON-escaped text, a YAML list or
 # mapping, or a number; shortened with an ellipsis before its closing quote or bracket.
-SHOWN = r"""'[^\n]*'|"(?:[^"\\]|\\.)*"|\[[^\n]*\]|\{\}|\d+"""
+SHOWN = r"""'[^\n]*'|"(?:[^"\\]|\\.)*"|\[[^\n]*\]|\{\}|-?\d+"""
 
 
 @pytest.mark.parametrize("refusal", [pytest.param(r, id=r.id) for r in REFUSALS])
@@ -172,7 +172,7 @@ def test_cross_check_accepts_the_same_answer_without_what_makes_it_wrong(
     refusal: Refusal, questions: Path, tmp_path: Path
 ) -> None:
     """A refusal that depends on earlier answers refuses that combination only."""
-    fine = {"framework": "pyramid", "secure": "true", "cookie_domain": ""}
+    fine = {"framework": "pyramid", "secure": "true", "cookie_domain": "", "max_age": "14d"}
     copy(
         questions,
         tmp_path / "project",
