@@ -19,7 +19,7 @@ import pytest
 import yaml
 from copier import run_copy
 
-from conftest import COPIER_YML, ROOT, choices, run, tool
+from helpers import COPIER_YML, ROOT, choices, run, tool
 from lifecycle import ANSWERS_FILE, plain, tool_env
 
 CLEAR, ENTER, DOWN = "\x15", "\r", "\x1b[B"

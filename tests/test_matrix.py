@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import FRAMEWORKS, Case, code_cases, files_under, residue, run, tool
+from helpers import FRAMEWORKS, Case, code_cases, files_under, residue, run, tool
 
 RUFF_RULES = "E,F,I,B,UP,SIM,RUF"
 CASES = [case for framework in FRAMEWORKS for case in code_cases(framework)]

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import ROOT, run
+from helpers import ROOT, run
 
 README = (ROOT / "README.md").read_text()
 

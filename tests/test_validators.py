@@ -20,7 +20,7 @@ import pytest
 import yaml
 from copier import run_copy
 
-from conftest import COPIER_YML, FRAMEWORKS, ROOT
+from helpers import COPIER_YML, FRAMEWORKS, ROOT
 from lifecycle import ANSWERS_FILE, copier
 
 IDENTIFIER_PARTS = (
