@@ -52,7 +52,7 @@ def package_path(case: Case) -> str:
     return str(case.answers["package_path"])
 
 
-def tests_folder(case: Case) -> str:
+def folder_of_tests(case: Case) -> str:
     return str(case.answers["tests_path"])
 
 
@@ -61,7 +61,7 @@ def source_root(project: Path, case: Case) -> Path:
 
 
 def rendered_test_files(project: Path, case: Case) -> list[Path]:
-    return sorted((project / tests_folder(case)).glob("test_*.py"))
+    return sorted((project / folder_of_tests(case)).glob("test_*.py"))
 
 
 def run_generated_tests(rendered: Rendered, cases: list[Case], base: Path) -> None:
@@ -195,7 +195,7 @@ def test_code_passes_ruff_check(case: Case, built: Rendered) -> None:
 
 def test_code_passes_mypy_strict(case: Case, built: Rendered) -> None:
     project = built.projects[case.id]
-    folders = [package_path(case), tests_folder(case)]
+    folders = [package_path(case), folder_of_tests(case)]
     cache = gates.mypy_cache(case.framework)
     done = gates.mypy_strict(project, source_root(project, case), folders, cache)
     assert done.returncode == 0, gates.output(done)
