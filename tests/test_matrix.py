@@ -162,7 +162,7 @@ def expected_files(case: Case) -> set[str]:
         f"{tests}/test_session.py",
     }
     if case.answers.get("project_kind", "new") == "new":
-        files |= {"pyproject.toml", "README.md", f"{package}/main.py"}
+        files |= {".gitignore", "pyproject.toml", "README.md", f"{package}/main.py"}
     return files
 
 
