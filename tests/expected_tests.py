@@ -33,10 +33,11 @@ def _name(node: ast.expr) -> str:
     return node.id if isinstance(node, ast.Name) else ""
 
 
-def _argument(call: ast.expr, position: int, keyword: str) -> ast.expr | None:
+def _argument(call: ast.expr, position: int | None, keyword: str) -> ast.expr | None:
+    """A decorator's argument, by position (None: keyword only) or keyword."""
     if not isinstance(call, ast.Call):
         return None
-    if len(call.args) > position:
+    if position is not None and len(call.args) > position:
         return call.args[position]
     return next((k.value for k in call.keywords if k.arg == keyword), None)
 
@@ -96,13 +97,13 @@ def counts(test_file: Path, module_name: str) -> dict[str, int]:
     for function in _functions(tree):
         for decorator in function.decorator_list:
             if _name(decorator) == "pytest.fixture":
-                params = _argument(decorator, 99, "params")
+                params = _argument(decorator, None, "params")
                 fixtures[function.name] = (
                     1 if params is None else length(params),
                     [arg for arg in _arguments(function) if arg != "request"],
                 )
-                used = _argument(decorator, 99, "autouse")
-                if used is not None and ast.literal_eval(used):
+                flag = _argument(decorator, None, "autouse")
+                if flag is not None and ast.literal_eval(flag):
                     autouse.append(function.name)
 
     def fixture_count(name: str, parametrized: set[str]) -> int:
@@ -111,7 +112,7 @@ def counts(test_file: Path, module_name: str) -> dict[str, int]:
         params, arguments = fixtures[name]
         return params * math.prod(fixture_count(arg, parametrized) for arg in arguments)
 
-    found = {}
+    found: dict[str, int] = {}
     for function in _functions(tree):
         if not function.name.startswith("test") or function.name in fixtures:
             continue
