@@ -110,22 +110,21 @@ def package(index: int | None) -> str:
     return TARGET if index is None else f"mutant_{index}"
 
 
-def copy_project(pristine: Path, base: Path, index: int, mutation: Mutation) -> None:
-    """The pristine package and tests as mutant_<index>, with the mutation applied."""
+def copy_project(pristine: Path, base: Path, index: int | None) -> None:
+    """The rendered package and its tests as package(index), mutated by MUTATIONS[index]."""
     name = package(index)
-    for folder, copy in ((TARGET, name), (f"tests_{TARGET}", f"tests_{name}")):
-        shutil.copytree(
-            pristine / folder, base / copy, ignore=shutil.ignore_patterns("__pycache__")
-        )
-    for path in (base / name).rglob("*.py"):
-        path.write_text(path.read_text().replace(TARGET, name))
-    for path in (base / f"tests_{name}").rglob("*.py"):
-        path.write_text(path.read_text().replace(TARGET, name))
-    module = base / name / MODULE
-    module.write_text(module.read_text().replace(mutation.old, mutation.new))
+    for folder in (name, f"tests_{name}"):
+        source = pristine / folder.replace(name, TARGET)
+        shutil.copytree(source, base / folder, ignore=shutil.ignore_patterns("__pycache__"))
+        for path in (base / folder).rglob("*.py"):
+            path.write_text(path.read_text().replace(TARGET, name))
+    if index is not None:
+        mutation = MUTATIONS[index]
+        module = base / name / MODULE
+        module.write_text(module.read_text().replace(mutation.old, mutation.new))
 
 
-def outcomes(report: Path, base: Path) -> dict[str, dict[str, int]]:
+def outcomes(report: Path) -> dict[str, dict[str, int]]:
     """Passed, failed and skipped tests per tests folder, from a JUnit report."""
     found: dict[str, dict[str, int]] = {}
     for testcase in ET.parse(report).getroot().iter("testcase"):
@@ -156,13 +155,12 @@ def mutants(
                 tests_path=f"tests_{TARGET}",
             )
             base = tmp_path_factory.mktemp(f"mutants-{framework}-{mode}")
-            for folder in (TARGET, f"tests_{TARGET}"):
-                shutil.copytree(pristine / folder, base / folder)
             module = (pristine / TARGET / MODULE).read_text()
             result = Mutants(module)
+            copy_project(pristine, base, None)
             for index, mutation in enumerate(MUTATIONS):
                 if mutation.applies(framework, mode) and module.count(mutation.old) == 1:
-                    copy_project(pristine, base, index, mutation)
+                    copy_project(pristine, base, index)
             report = base / "junit.xml"
             tested = run(
                 [
@@ -184,7 +182,7 @@ def mutants(
                 env={"PYTHONPATH": f"{base}:{ROOT / 'tests'}"},
             )
             result.output = tested.stdout[-4000:] + tested.stderr[-2000:]
-            result.tests = outcomes(report, base) if report.exists() else {}
+            result.tests = outcomes(report) if report.exists() else {}
             built[framework, mode] = result
         return built[framework, mode]
 
@@ -231,7 +229,8 @@ def test_mutation_makes_the_generated_tests_fail(
 ) -> None:
     mutation = MUTATIONS[index]
     built = mutants(framework, mode)
-    assert built.module.count(mutation.old) == 1, (
+    found = built.module.count(mutation.old)
+    assert found == 1, (
         f"mutation {mutation.name!r}: its snippet {mutation.old!r} is no longer once in the "
         f"{framework} {mode} module; update MUTATIONS to the code"
     )
