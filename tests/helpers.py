@@ -7,6 +7,7 @@ import itertools
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,3 +147,47 @@ def residue(project: Path) -> list[str]:
             if any(marker in line for marker in RESIDUE):
                 found.append(f"{name}:{number}: {line.strip()}")
     return found
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One test of a JUnit report: the file it is in and passed, failed or skipped."""
+
+    file: Path
+    result: str
+
+
+def run_rendered_tests(
+    paths: list[Path], base: Path, pythonpath: str, *options: str
+) -> tuple[subprocess.CompletedProcess[str], list[Outcome]]:
+    """Run rendered projects' tests in one pytest process (rootdir base) and read each
+    test's outcome from its JUnit report."""
+    report = base / "junit.xml"
+    done = run(
+        [
+            tool("pytest"),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--import-mode=importlib",
+            "-o",
+            "junit_family=xunit1",
+            f"--junitxml={report}",
+            "--rootdir",
+            str(base),
+            *options,
+            *map(str, paths),
+        ],
+        cwd=base,
+        env={"PYTHONPATH": pythonpath},
+    )
+    outcomes = []
+    if report.exists():
+        for testcase in ET.parse(report).getroot().iter("testcase"):
+            children = {child.tag for child in testcase}
+            if children & {"failure", "error"}:
+                result = "failed"
+            else:
+                result = "skipped" if "skipped" in children else "passed"
+            outcomes.append(Outcome((base / testcase.get("file", "")).resolve(), result))
+    return done, outcomes

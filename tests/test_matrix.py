@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,16 @@ import pytest
 
 import gates
 from expected_tests import codec_only_tests
-from helpers import FRAMEWORKS, Case, code_cases, files_under, residue, run, tool
+from helpers import (
+    FRAMEWORKS,
+    Case,
+    code_cases,
+    files_under,
+    residue,
+    run,
+    run_rendered_tests,
+    tool,
+)
 
 CASES = [case for framework in FRAMEWORKS for case in code_cases(framework)]
 NEW_CASES = [case for case in CASES if case.answers.get("project_kind") == "new"]
@@ -87,48 +95,21 @@ def run_generated_tests(rendered: Rendered, cases: list[Case], base: Path) -> No
             if name not in deselected
         )
 
-    report = base / "junit.xml"
     select = (
         ["-k", " and ".join(f"not {name}" for name in sorted(deselected))] if deselected else []
     )
-    tested = run(
-        [
-            tool("pytest"),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--import-mode=importlib",
-            "-o",
-            "junit_family=xunit1",
-            f"--junitxml={report}",
-            "--rootdir",
-            str(base),
-            *select,
-            *map(str, files),
-        ],
-        cwd=base,
-        env={"PYTHONPATH": roots},
-    )
+    tested, outcomes = run_rendered_tests(files, base, roots, *select)
     rendered.pytest_output = (
         f"$ pytest {shlex.join(select)} ...\n" + tested.stdout[-6000:] + tested.stderr[-3000:]
     )
     rendered.outcomes = {
         case.id: dict.fromkeys(("collected", "passed", "failed", "skipped"), 0) for case in cases
     }
-    if report.exists():
-        for testcase in ET.parse(report).getroot().iter("testcase"):
-            where = str((base / testcase.get("file", "")).resolve())
-            for case in cases:
-                if where.startswith(str(rendered.projects[case.id].resolve()) + "/"):
-                    children = {child.tag for child in testcase}
-                    if children & {"failure", "error"}:
-                        outcome = "failed"
-                    elif "skipped" in children:
-                        outcome = "skipped"
-                    else:
-                        outcome = "passed"
-                    rendered.outcomes[case.id][outcome] += 1
-                    rendered.outcomes[case.id]["collected"] += 1
+    for outcome in outcomes:
+        for case in cases:
+            if outcome.file.is_relative_to(rendered.projects[case.id].resolve()):
+                rendered.outcomes[case.id][outcome.result] += 1
+                rendered.outcomes[case.id]["collected"] += 1
 
 
 @pytest.fixture(scope="session")

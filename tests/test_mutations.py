@@ -13,7 +13,6 @@ list fails too: the list is kept current either way. A new mutation is one entry
 from __future__ import annotations
 
 import shutil
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from helpers import ROOT, run, tool
+from helpers import ROOT, run_rendered_tests
 
 FRAMEWORKS = ("flask", "fastapi", "django", "aiohttp", "litestar")
 MODES = ("signed", "encrypted")
@@ -124,20 +123,6 @@ def copy_project(pristine: Path, base: Path, index: int | None) -> None:
         module.write_text(module.read_text().replace(mutation.old, mutation.new))
 
 
-def outcomes(report: Path) -> dict[str, dict[str, int]]:
-    """Passed, failed and skipped tests per tests folder, from a JUnit report."""
-    found: dict[str, dict[str, int]] = {}
-    for testcase in ET.parse(report).getroot().iter("testcase"):
-        folder = Path(testcase.get("file", "")).parts[0]
-        counts = found.setdefault(folder, dict.fromkeys(OUTCOMES, 0))
-        children = {child.tag for child in testcase}
-        if children & {"failure", "error"}:
-            counts["failed"] += 1
-        else:
-            counts["skipped" if "skipped" in children else "passed"] += 1
-    return found
-
-
 @pytest.fixture(scope="session")
 def mutants(
     render: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory
@@ -161,28 +146,17 @@ def mutants(
             for index, mutation in enumerate(MUTATIONS):
                 if mutation.applies(framework, mode) and module.count(mutation.old) == 1:
                     copy_project(pristine, base, index)
-            report = base / "junit.xml"
-            tested = run(
-                [
-                    tool("pytest"),
-                    "-q",
-                    "-p",
-                    "no:cacheprovider",
-                    "-p",
-                    "first_failure",
-                    "--import-mode=importlib",
-                    "-o",
-                    "junit_family=xunit1",
-                    f"--junitxml={report}",
-                    "--rootdir",
-                    str(base),
-                    *sorted(str(path) for path in base.glob("tests_*")),
-                ],
-                cwd=base,
-                env={"PYTHONPATH": f"{base}:{ROOT / 'tests'}"},
+            tested, outcomes = run_rendered_tests(
+                sorted(base.glob("tests_*")),
+                base,
+                f"{base}:{ROOT / 'tests'}",
+                "-p",
+                "first_failure",
             )
             result.output = tested.stdout[-4000:] + tested.stderr[-2000:]
-            result.tests = outcomes(report) if report.exists() else {}
+            for outcome in outcomes:
+                folder = outcome.file.relative_to(base.resolve()).parts[0]
+                result.tests.setdefault(folder, dict.fromkeys(OUTCOMES, 0))[outcome.result] += 1
             built[framework, mode] = result
         return built[framework, mode]
 
