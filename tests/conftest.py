@@ -1,18 +1,16 @@
-"""Shared fixtures for the template's tests: the answer matrix and rendering."""
+"""Shared fixtures for the template's tests: rendering and the demo servers.
+
+Helpers that tests import live in helpers.py: nothing is imported from this file.
+"""
 
 from __future__ import annotations
 
-import itertools
 import os
-import subprocess
-import sys
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, settings
 
 from bench.render import snapshot
@@ -29,122 +27,6 @@ settings.register_profile(
 )
 settings.register_profile("long", settings.get_profile("ci"), max_examples=50_000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-ROOT = Path(__file__).resolve().parent.parent
-COPIER_YML: dict[str, Any] = yaml.safe_load((ROOT / "copier.yml").read_text())
-BIN = Path(sys.executable).parent
-RESIDUE = ("{{", "{%", "{#")
-
-
-def choices(question: str) -> list[Any]:
-    """The values a question offers, read from copier.yml (a choice with a validator of
-    its own is a mapping that holds its value)."""
-    spec = COPIER_YML[question]
-    if spec["type"] == "bool":
-        return [False, True]
-    values = spec["choices"]
-    listed = list(values.values()) if isinstance(values, Mapping) else list(values)
-    return [value["value"] if isinstance(value, Mapping) else value for value in listed]
-
-
-FRAMEWORKS = choices("framework")
-SERIALIZERS = choices("serializer")
-ENCRYPT = choices("encrypt")
-PROJECT_KINDS = choices("project_kind")
-
-
-@dataclass(frozen=True)
-class Case:
-    """One rendering of the template: an id for test reports, and its answers."""
-
-    id: str
-    answers: Mapping[str, Any]
-
-    @property
-    def framework(self) -> str:
-        return str(self.answers["framework"])
-
-
-def code_cases(framework: str) -> list[Case]:
-    """Every serializer and mode for one framework, plus answer variants.
-
-    Each case gets its own package and tests folder, so that one ruff, one mypy and
-    one pytest run check them all together.
-    """
-    cases = []
-    for serializer, encrypt in itertools.product(SERIALIZERS, ENCRYPT):
-        mode = "encrypted" if encrypt else "signed"
-        cases.append(
-            Case(
-                f"{framework}-{serializer}-{mode}",
-                {
-                    "framework": framework,
-                    "serializer": serializer,
-                    "encrypt": encrypt,
-                    "project_kind": "new",
-                    "package_path": f"app_{serializer}_{mode}",
-                    "tests_path": f"tests_{serializer}_{mode}",
-                },
-            )
-        )
-    cases.append(
-        Case(
-            f"{framework}-src-layout-host-cookie",
-            {
-                "framework": framework,
-                "project_kind": "existing",
-                "package_path": "src/layout_app",
-                "tests_path": "checks/session",
-                "cookie_name": "__Host-sid",
-                "same_site": "Strict",
-            },
-        )
-    )
-    cases.append(
-        Case(
-            f"{framework}-insecure-domain-typed-fields",
-            {
-                "framework": framework,
-                "serializer": SERIALIZERS[-1],
-                "encrypt": True,
-                "project_kind": "new",
-                "package_path": "lib/typed_app",
-                "tests_path": "typed_tests",
-                "secure": False,
-                "cookie_domain": "example.com",
-                "max_age": 60,
-                "session_fields": {
-                    "cart_id": "str",
-                    "user_id": "int | None",
-                    "ratio": "float",
-                    "ok": "bool",
-                    "tags": "list[str]",
-                    "ids": "list[int] | None",
-                },
-            },
-        )
-    )
-    return cases
-
-
-def run(
-    args: list[str], cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 900
-) -> subprocess.CompletedProcess[str]:
-    """Run a command of the dev environment and capture its output."""
-    return subprocess.run(
-        args,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def tool(name: str) -> str:
-    """The path of a console script of the dev environment."""
-    return str(BIN / name)
 
 
 @pytest.fixture(scope="session")
@@ -163,25 +45,6 @@ def render(copie_session: Any, template_snapshot: Path) -> Iterator[Any]:
         return Path(result.project_dir)
 
     yield render
-
-
-def files_under(project: Path) -> set[str]:
-    """Every file of a project, as POSIX paths relative to it."""
-    return {
-        path.relative_to(project).as_posix()
-        for path in project.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts
-    }
-
-
-def residue(project: Path) -> list[str]:
-    """Lines of rendered files that still hold Jinja syntax."""
-    found = []
-    for name in sorted(files_under(project)):
-        for number, line in enumerate((project / name).read_text().splitlines(), 1):
-            if any(marker in line for marker in RESIDUE):
-                found.append(f"{name}:{number}: {line.strip()}")
-    return found
 
 
 @pytest.fixture(scope="session")

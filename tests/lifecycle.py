@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from conftest import ROOT, files_under, run, tool
+from bench.render import snapshot
+from helpers import files_under, run, tool
 
 ANSWERS_FILE = ".copier-answers.session.yml"
 SESSION_TEMPLATE = Path("template", "{{ package_path }}", "utilities", "session.py.jinja")
@@ -93,13 +93,7 @@ def write_files(root: Path, files: dict[str, bytes]) -> None:
 
 def template_repository(path: Path, tag: str) -> Path:
     """A git repository of the template as it is in the working tree, tagged as a release."""
-    path.mkdir(parents=True)
-    shutil.copy2(ROOT / "copier.yml", path / "copier.yml")
-    shutil.copytree(
-        ROOT / "template",
-        path / "template",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
+    snapshot(path)
     commit_all(path, f"Release {tag}")
     git(path, "tag", tag)
     return path

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from copier import run_copy
 
-from conftest import COPIER_YML, FRAMEWORKS, SERIALIZERS
+from helpers import COPIER_YML, FRAMEWORKS, SERIALIZERS
 
 # A framework's package on PyPI, where it differs from the answer.
 PACKAGE_OF = {"falcon_asgi": "falcon"}

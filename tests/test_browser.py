@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from conftest import FRAMEWORKS
+from helpers import FRAMEWORKS
 from servers import DemoServer
 
 CHROMIUM = Path("/usr/bin/chromium")

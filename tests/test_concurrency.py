@@ -27,7 +27,7 @@ from aiohttp.test_utils import TestServer
 from django.conf import settings as django_settings
 from django.utils.functional import empty
 
-from conftest import FRAMEWORKS
+from helpers import FRAMEWORKS
 from servers import run_block
 
 CLIENTS = 50

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from copier import run_copy
 
-from conftest import COPIER_YML
+from helpers import COPIER_YML
 from lifecycle import ANSWERS_FILE, commit_all, copier, git, project_files, write_files
 
 OTHER_TEMPLATE_ANSWERS = b"""\

@@ -24,7 +24,7 @@ import pytest
 from copier import run_copy
 from playwright.sync_api import BrowserContext, sync_playwright
 
-from conftest import ENCRYPT, ROOT, SERIALIZERS
+from helpers import ENCRYPT, ROOT, SERIALIZERS
 from lifecycle import ANSWERS_FILE, GIT_ENV, commit_all, copier, git
 from servers import DemoServer, load_module, start_demo
 from test_browser import CHROMIUM, LAUNCH_ARGS

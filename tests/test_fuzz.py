@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from conftest import ENCRYPT, SERIALIZERS
+from helpers import ENCRYPT, SERIALIZERS
 from servers import load_module
 
 SECRET = b"the current secret, at least 32 bytes long"

@@ -1,13 +1,17 @@
 """Every framework x serializer x mode (plus answer variants) renders clean code that works.
 
-For each framework, one session-scoped build renders all its cases, then runs ruff,
-mypy --strict and the generated tests once over all of them; each case then checks
-its own share of the results, so reports name the exact combination.
+Every case passes each gate of gates.py on its own (the tool's exit status decides).
+For each framework, one session-scoped build renders all its cases and runs their
+generated tests in one pytest process; each case then checks its own share of the
+results: exactly the tests its rendered files hold, all passed, so reports name the
+exact combination. The codec's own tests, the same whatever the framework, run in the
+first framework's build only.
 """
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
+import json
+import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,11 +19,23 @@ from typing import Any
 
 import pytest
 
-from conftest import FRAMEWORKS, Case, code_cases, files_under, residue, run, tool
+import gates
+from expected_tests import codec_only_tests
+from helpers import (
+    FRAMEWORKS,
+    Case,
+    code_cases,
+    files_under,
+    residue,
+    run,
+    run_rendered_tests,
+    tool,
+)
 
-RUFF_RULES = "E,F,I,B,UP,SIM,RUF"
 CASES = [case for framework in FRAMEWORKS for case in code_cases(framework)]
 NEW_CASES = [case for case in CASES if case.answers.get("project_kind") == "new"]
+CODEC_TESTS_RUN_IN = FRAMEWORKS[0]
+COUNTER = Path(__file__).with_name("expected_tests.py")
 
 
 def params(cases: list[Case]) -> list[Any]:
@@ -32,107 +48,68 @@ def params(cases: list[Case]) -> list[Any]:
 
 @dataclass
 class Rendered:
-    """A framework's cases, rendered, with the output of each check run over them."""
+    """A framework's cases, rendered, with the results of their generated tests."""
 
     projects: dict[str, Path]
-    ruff_format: dict[str, str] = field(default_factory=dict)
-    ruff_check: dict[str, str] = field(default_factory=dict)
-    mypy: str = ""
     pytest_output: str = ""
     outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
+    expected: dict[str, int] = field(default_factory=dict)
 
 
 def package_path(case: Case) -> str:
     return str(case.answers["package_path"])
 
 
+def folder_of_tests(case: Case) -> str:
+    return str(case.answers["tests_path"])
+
+
 def source_root(project: Path, case: Case) -> Path:
     return project / "src" if package_path(case).startswith("src/") else project
 
 
-def owns(project: Path, line: str) -> bool:
-    """Whether a line of tool output is about a file of this project."""
-    return str(project) in line or f"{project.name}/" in line
+def rendered_test_files(project: Path, case: Case) -> list[Path]:
+    return sorted((project / folder_of_tests(case)).glob("test_*.py"))
 
 
-def run_checks(rendered: Rendered, cases: list[Case], base: Path) -> None:
+def run_generated_tests(rendered: Rendered, cases: list[Case], base: Path) -> None:
+    """Run every case's generated tests in one process and count each case's outcomes."""
+    framework = cases[0].framework
+    projects = rendered.projects
+    files = [path for case in cases for path in rendered_test_files(projects[case.id], case)]
+    roots = ":".join(str(source_root(rendered.projects[c.id], c)) for c in cases)
+    counted = run(
+        [tool("python"), str(COUNTER), *map(str, files)], cwd=base, env={"PYTHONPATH": roots}
+    )
+    assert counted.returncode == 0, counted.stderr
+    per_file: dict[str, dict[str, int]] = json.loads(counted.stdout)
+    deselected = set()
+    if framework != CODEC_TESTS_RUN_IN:
+        deselected = {name for path in files for name in codec_only_tests(path)}
     for case in cases:
         project = rendered.projects[case.id]
-        formatted = run(
-            [tool("ruff"), "format", "--no-cache", "--check", "--diff", "."], cwd=project
+        rendered.expected[case.id] = sum(
+            count
+            for path in rendered_test_files(project, case)
+            for name, count in per_file[str(path)].items()
+            if name not in deselected
         )
-        rendered.ruff_format[case.id] = formatted.stdout + formatted.stderr
-        checked = run(
-            [
-                tool("ruff"),
-                "check",
-                "--no-cache",
-                "--select",
-                RUFF_RULES,
-                "--output-format",
-                "concise",
-                ".",
-            ],
-            cwd=project,
-        )
-        rendered.ruff_check[case.id] = checked.stdout + checked.stderr
 
-    roots, targets = [], []
-    for case in cases:
-        project = rendered.projects[case.id]
-        root = source_root(project, case)
-        roots.append(str(root))
-        targets.append(str(project / package_path(case)))
-        targets.append(str(project / str(case.answers["tests_path"])))
-    typed = run(
-        [
-            tool("mypy"),
-            "--strict",
-            "--explicit-package-bases",
-            "--cache-dir",
-            str(base / ".mypy_cache"),
-            *targets,
-        ],
-        cwd=base,
-        env={"MYPYPATH": ":".join(roots)},
+    select = (
+        ["-k", " and ".join(f"not {name}" for name in sorted(deselected))] if deselected else []
     )
-    rendered.mypy = typed.stdout + typed.stderr
-
-    report = base / "junit.xml"
-    tested = run(
-        [
-            tool("pytest"),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--import-mode=importlib",
-            "-o",
-            "junit_family=xunit1",
-            f"--junitxml={report}",
-            "--rootdir",
-            str(base),
-            *[str(rendered.projects[c.id] / str(c.answers["tests_path"])) for c in cases],
-        ],
-        cwd=base,
-        env={"PYTHONPATH": ":".join(roots)},
+    tested, outcomes = run_rendered_tests(files, base, roots, *select)
+    rendered.pytest_output = (
+        f"$ pytest {shlex.join(select)} ...\n" + tested.stdout[-6000:] + tested.stderr[-3000:]
     )
-    rendered.pytest_output = tested.stdout[-6000:] + tested.stderr[-3000:]
     rendered.outcomes = {
-        case.id: dict.fromkeys(("passed", "failed", "skipped"), 0) for case in cases
+        case.id: dict.fromkeys(("collected", "passed", "failed", "skipped"), 0) for case in cases
     }
-    if report.exists():
-        for testcase in ET.parse(report).getroot().iter("testcase"):
-            where = str((base / testcase.get("file", "")).resolve())
-            for case in cases:
-                if where.startswith(str(rendered.projects[case.id].resolve()) + "/"):
-                    children = {child.tag for child in testcase}
-                    if children & {"failure", "error"}:
-                        outcome = "failed"
-                    elif "skipped" in children:
-                        outcome = "skipped"
-                    else:
-                        outcome = "passed"
-                    rendered.outcomes[case.id][outcome] += 1
+    for outcome in outcomes:
+        for case in cases:
+            if outcome.file.is_relative_to(rendered.projects[case.id].resolve()):
+                rendered.outcomes[case.id][outcome.result] += 1
+                rendered.outcomes[case.id]["collected"] += 1
 
 
 @pytest.fixture(scope="session")
@@ -148,7 +125,7 @@ def framework_build(
             base = tmp_path_factory.mktemp(f"matrix-{framework}")
             projects = {case.id: render(**case.answers) for case in cases}
             rendered = Rendered(projects)
-            run_checks(rendered, cases, base)
+            run_generated_tests(rendered, cases, base)
             built[framework] = rendered
         return built[framework]
 
@@ -166,7 +143,7 @@ def expected_files(case: Case) -> set[str]:
         f"{tests}/test_session.py",
     }
     if case.answers.get("project_kind", "new") == "new":
-        files |= {"pyproject.toml", "README.md", f"{package}/main.py"}
+        files |= {".gitignore", "pyproject.toml", "README.md", f"{package}/main.py"}
     return files
 
 
@@ -188,26 +165,29 @@ def test_renders_exactly_the_expected_files(case: Case, built: Rendered) -> None
 
 
 def test_code_is_ruff_formatted(case: Case, built: Rendered) -> None:
-    output = built.ruff_format[case.id]
-    assert output.strip().endswith("files already formatted"), output
+    done = gates.ruff_format(built.projects[case.id])
+    assert done.returncode == 0, gates.output(done)
 
 
 def test_code_passes_ruff_check(case: Case, built: Rendered) -> None:
-    output = built.ruff_check[case.id]
-    assert output.strip() == "All checks passed!", output
+    done = gates.ruff_check(built.projects[case.id])
+    assert done.returncode == 0, gates.output(done)
 
 
 def test_code_passes_mypy_strict(case: Case, built: Rendered) -> None:
     project = built.projects[case.id]
-    assert "Success" in built.mypy or "error" in built.mypy, built.mypy
-    assert [line for line in built.mypy.splitlines() if owns(project, line)] == []
+    folders = [package_path(case), folder_of_tests(case)]
+    cache = gates.mypy_cache(case.framework)
+    done = gates.mypy_strict(project, source_root(project, case), folders, cache)
+    assert done.returncode == 0, gates.output(done)
 
 
-def test_generated_tests_pass_without_skips(case: Case, built: Rendered) -> None:
+def test_generated_tests_all_run_and_pass(case: Case, built: Rendered) -> None:
     outcome = built.outcomes[case.id]
-    assert outcome["failed"] == 0, built.pytest_output
-    assert outcome["skipped"] == 0, built.pytest_output
-    assert outcome["passed"] >= 40, (outcome, built.pytest_output)
+    expected = built.expected[case.id]
+    assert expected > 0, built.pytest_output
+    wanted = {"collected": expected, "passed": expected, "failed": 0, "skipped": 0}
+    assert outcome == wanted, built.pytest_output
 
 
 @pytest.mark.parametrize("case", params(NEW_CASES), indirect=True)

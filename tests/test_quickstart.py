@@ -1,4 +1,9 @@
-"""The README's first command, run as written, gives a project whose tests and demo work."""
+"""The README's first command, run as written, gives a project whose tests and demo work.
+
+It runs in a clone holding this working tree (uncommitted changes too) and a release
+tag newer than anything, put on the first commit: the command must still render the
+working tree, not the newest release.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import os
 import re
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,8 +20,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from copier import run_copy
 
-from conftest import ROOT, run
+from helpers import ROOT, files_under, run
+from lifecycle import GIT_ENV, git
 
 README = (ROOT / "README.md").read_text()
 
@@ -41,16 +49,36 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.mark.xdist_group("quickstart")
-def test_readme_quickstart_generates_a_working_project(tmp_path: Path) -> None:
-    clone = tmp_path / "copier-session"
-    cloned = run(["git", "clone", "--quiet", str(ROOT), str(clone)], cwd=tmp_path)
+def clone_of_the_working_tree(clone: Path) -> None:
+    """A clone of this repository with its working tree as it is, committed or not."""
+    cloned = run(["git", "clone", "--quiet", str(ROOT), str(clone)], cwd=clone.parent)
     assert cloned.returncode == 0, cloned.stderr
+    for name in git(ROOT, "ls-files", "--deleted").splitlines():
+        (clone / name).unlink()
+    for name in git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard").splitlines():
+        if (ROOT / name).is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, clone / name)
 
-    copied = run(["bash", "-c", readme_command("uvx copier")], cwd=clone)
+
+@pytest.mark.xdist_group("quickstart")
+def test_readme_quickstart_generates_a_working_project(
+    tmp_path: Path, template_snapshot: Path
+) -> None:
+    clone = tmp_path / "copier-session"
+    clone_of_the_working_tree(clone)
+    first_commit = git(clone, "rev-list", "--max-parents=0", "HEAD").split()[0]
+    git(clone, "tag", "v999.0.0", first_commit)
+
+    copied = run(["bash", "-c", readme_command("uvx copier")], cwd=clone, env=GIT_ENV)
     assert copied.returncode == 0, copied.stderr
     project = tmp_path / "cart-demo"
-    assert (project / "app" / "utilities" / "session.py").is_file()
+    expected = tmp_path / "expected"
+    run_copy(str(template_snapshot), str(expected), defaults=True, quiet=True)
+    rendered = files_under(expected) - {".copier-answers.session.yml"}
+    assert files_under(project) - {".copier-answers.session.yml"} == rendered
+    for name in rendered:
+        assert (project / name).read_bytes() == (expected / name).read_bytes(), name
 
     synced = run(["uv", "sync", "--quiet"], cwd=project)
     assert synced.returncode == 0, synced.stderr

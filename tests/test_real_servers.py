@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import FRAMEWORKS
+from helpers import FRAMEWORKS
 from servers import DemoServer, cookie_client, stored
 
 REQUESTS = 100

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import FRAMEWORKS
+from helpers import FRAMEWORKS
 from servers import free_port, launch, on_port, run_block
 
 EXIT_SECONDS = 60.0

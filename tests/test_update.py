@@ -17,7 +17,7 @@ import yaml
 from copier import run_copy, run_update
 from copier.errors import UserMessageError
 
-from conftest import COPIER_YML, FRAMEWORKS, files_under, run
+from helpers import COPIER_YML, FRAMEWORKS, files_under, run
 from lifecycle import (
     ANSWERS_FILE,
     GIT_ENV,

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from copier import run_copy
 
-from conftest import COPIER_YML, FRAMEWORKS, ROOT, choices
+from helpers import COPIER_YML, FRAMEWORKS, ROOT, choices
 from lifecycle import ANSWERS_FILE, copier
 from refusals import LONG_DOMAIN, REFUSALS, WIDTH, Refusal
 

@@ -1,0 +1,195 @@
+"""What the template's tests share: the answer matrix read from copier.yml, running tools,
+and reading rendered projects."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COPIER_YML: dict[str, Any] = yaml.safe_load((ROOT / "copier.yml").read_text())
+BIN = Path(sys.executable).parent
+RESIDUE = ("{{", "{%", "{#")
+
+
+def choices(question: str) -> list[Any]:
+    """The values a question offers, read from copier.yml (a choice with a validator of
+    its own is a mapping that holds its value)."""
+    spec = COPIER_YML[question]
+    if spec["type"] == "bool":
+        return [False, True]
+    values = spec["choices"]
+    listed = list(values.values()) if isinstance(values, Mapping) else list(values)
+    return [value["value"] if isinstance(value, Mapping) else value for value in listed]
+
+
+FRAMEWORKS = choices("framework")
+SERIALIZERS = choices("serializer")
+ENCRYPT = choices("encrypt")
+PROJECT_KINDS = choices("project_kind")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One rendering of the template: an id for test reports, and its answers."""
+
+    id: str
+    answers: Mapping[str, Any]
+
+    @property
+    def framework(self) -> str:
+        return str(self.answers["framework"])
+
+
+def code_cases(framework: str) -> list[Case]:
+    """Every serializer and mode for one framework, plus answer variants.
+
+    Each case gets its own package and tests folder, so that one ruff, one mypy and
+    one pytest run check them all together.
+    """
+    cases = []
+    for serializer, encrypt in itertools.product(SERIALIZERS, ENCRYPT):
+        mode = "encrypted" if encrypt else "signed"
+        cases.append(
+            Case(
+                f"{framework}-{serializer}-{mode}",
+                {
+                    "framework": framework,
+                    "serializer": serializer,
+                    "encrypt": encrypt,
+                    "project_kind": "new",
+                    "package_path": f"app_{serializer}_{mode}",
+                    "tests_path": f"tests_{serializer}_{mode}",
+                },
+            )
+        )
+    cases.append(
+        Case(
+            f"{framework}-src-layout-host-cookie",
+            {
+                "framework": framework,
+                "project_kind": "existing",
+                "package_path": "src/layout_app",
+                "tests_path": "checks/session",
+                "cookie_name": "__Host-sid",
+                "same_site": "Strict",
+            },
+        )
+    )
+    cases.append(
+        Case(
+            f"{framework}-insecure-domain-typed-fields",
+            {
+                "framework": framework,
+                "serializer": SERIALIZERS[-1],
+                "encrypt": True,
+                "project_kind": "new",
+                "package_path": "lib/typed_app",
+                "tests_path": "typed_tests",
+                "secure": False,
+                "cookie_domain": "example.com",
+                "max_age": 60,
+                "session_fields": {
+                    "cart_id": "str",
+                    "user_id": "int | None",
+                    "ratio": "float",
+                    "ok": "bool",
+                    "tags": "list[str]",
+                    "ids": "list[int] | None",
+                },
+            },
+        )
+    )
+    return cases
+
+
+def run(
+    args: list[str], cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    """Run a command of the dev environment and capture its output."""
+    return subprocess.run(
+        args,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def tool(name: str) -> str:
+    """The path of a console script of the dev environment."""
+    return str(BIN / name)
+
+
+def files_under(project: Path) -> set[str]:
+    """Every file of a project, as POSIX paths relative to it."""
+    return {
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def residue(project: Path) -> list[str]:
+    """Lines of rendered files that still hold Jinja syntax."""
+    found = []
+    for name in sorted(files_under(project)):
+        for number, line in enumerate((project / name).read_text().splitlines(), 1):
+            if any(marker in line for marker in RESIDUE):
+                found.append(f"{name}:{number}: {line.strip()}")
+    return found
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One test of a JUnit report: the file it is in and passed, failed or skipped."""
+
+    file: Path
+    result: str
+
+
+def run_rendered_tests(
+    paths: list[Path], base: Path, pythonpath: str, *options: str
+) -> tuple[subprocess.CompletedProcess[str], list[Outcome]]:
+    """Run rendered projects' tests in one pytest process (rootdir base) and read each
+    test's outcome from its JUnit report."""
+    report = base / "junit.xml"
+    done = run(
+        [
+            tool("pytest"),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--import-mode=importlib",
+            "-o",
+            "junit_family=xunit1",
+            f"--junitxml={report}",
+            "--rootdir",
+            str(base),
+            *options,
+            *map(str, paths),
+        ],
+        cwd=base,
+        env={"PYTHONPATH": pythonpath},
+    )
+    outcomes = []
+    if report.exists():
+        for testcase in ET.parse(report).getroot().iter("testcase"):
+            children = {child.tag for child in testcase}
+            if children & {"failure", "error"}:
+                result = "failed"
+            else:
+                result = "skipped" if "skipped" in children else "passed"
+            outcomes.append(Outcome((base / testcase.get("file", "")).resolve(), result))
+    return done, outcomes
