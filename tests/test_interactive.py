@@ -28,7 +28,7 @@ import pyte
 import pytest
 import yaml
 
-from helpers import COPIER_YML, ROOT, choices, run, tool
+from helpers import COPIER_YML, choices, run, tool
 from lifecycle import ANSWERS_FILE, plain, tool_env
 from refusals import REFUSALS, WIDTH, Refusal
 

@@ -44,7 +44,13 @@ class Mutation:
 
 
 MUTATIONS = [
-    Mutation("expiry check removed", " or expires <= now:", ":"),
+    Mutation("expiry check removed", "if expires <= now or ", "if ", modes=("signed",)),
+    Mutation(
+        "expiry check removed",
+        "_ENCRYPTED_VERSION_BYTE or expires <= now:",
+        "_ENCRYPTED_VERSION_BYTE:",
+        modes=("encrypted",),
+    ),
     Mutation(
         "size limit doubled",
         "if len(header) > MAX_COOKIE_BYTES:",
@@ -57,13 +63,27 @@ MUTATIONS = [
     ),
     Mutation(
         "Vary dropped",
-        '    if not existing:\n        return "Cookie"',
-        '    if not existing:\n        return ""',
+        'fields.append("Cookie")',
+        "pass",
+        frameworks=("flask", "fastapi", "aiohttp", "litestar"),
+    ),
+    Mutation(
+        "Vary dropped",
+        'patch_vary_headers(response, ("Cookie",))',
+        "pass",
+        frameworks=("django",),
     ),
     Mutation(
         "Cache-Control merge dropping no-store",
         'dropped = ("public", "private", "must-revalidate")',
         'dropped = ("public", "private", "must-revalidate", "no-store")',
+        frameworks=("flask", "fastapi", "aiohttp", "litestar"),
+    ),
+    Mutation(
+        "Cache-Control merge dropping no-store",
+        "patch_cache_control(response, private=True, must_revalidate=True)",
+        'response.headers["Cache-Control"] = "private, must-revalidate"',
+        frameworks=("django",),
     ),
     Mutation(
         "fallback secrets ignored",
@@ -73,9 +93,8 @@ MUTATIONS = [
     Mutation("Secure dropped", "; HttpOnly; Secure", "; HttpOnly"),
     Mutation(
         "exact cookie-name matching loosened",
+        'name.strip(" \\t") == COOKIE_NAME',
         "name.strip() == COOKIE_NAME",
-        "name.strip().startswith(COOKIE_NAME)",
-        frameworks=("fastapi", "litestar"),
     ),
     Mutation(
         "the nonce fixed",
@@ -90,8 +109,24 @@ MUTATIONS = [
     ),
     Mutation(
         "canonical base64 checking removed",
-        "if len(standard) != len(data) or (tail and data[-1:] not in _CANONICAL_LAST[tail]):",
-        "if len(standard) != len(data):",
+        "tail and data[-1:] not in _CANONICAL_LAST[tail]",
+        "False",
+    ),
+    Mutation(
+        "a write after the response started accepted",
+        "        if self.sent:\n",
+        "        if False:\n",
+    ),
+    Mutation(
+        "a decoded value of the wrong type let through",
+        "session = _typed(decoded) if decoded else {}",
+        "session = cast(Session, decoded)",
+    ),
+    Mutation(
+        "the scope-type guard removed",
+        'if scope["type"] != "http":',
+        "if False:",
+        frameworks=("fastapi",),
     ),
 ]
 
