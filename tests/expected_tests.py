@@ -89,9 +89,13 @@ def counts(test_file: Path, module_name: str) -> dict[str, int]:
         )
 
     tree = ast.parse(test_file.read_text())
+    classes = [node for node in tree.body if isinstance(node, ast.ClassDef)]
+    unittest_classes = [
+        node for node in classes if any(_name(base).endswith("TestCase") for base in node.bases)
+    ]
     assert not any(
-        isinstance(node, ast.ClassDef) and node.name.startswith("Test") for node in tree.body
-    ), f"{test_file}: test classes are not counted"
+        node.name.startswith("Test") for node in classes if node not in unittest_classes
+    ), f"{test_file}: pytest test classes are not counted"
     fixtures: dict[str, tuple[int, list[str]]] = {}
     autouse: list[str] = []
     for function in _functions(tree):
@@ -112,7 +116,13 @@ def counts(test_file: Path, module_name: str) -> dict[str, int]:
         params, arguments = fixtures[name]
         return params * math.prod(fixture_count(arg, parametrized) for arg in arguments)
 
-    found: dict[str, int] = {}
+    found: dict[str, int] = {
+        f"{node.name}.{method.name}": 1  # a unittest method: never parametrized
+        for node in unittest_classes
+        for method in node.body
+        if isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef)
+        and method.name.startswith("test")
+    }
     for function in _functions(tree):
         if not function.name.startswith("test") or function.name in fixtures:
             continue

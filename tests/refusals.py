@@ -366,9 +366,8 @@ REFUSALS = [
             ABSOLUTE_LIMIT,
         )
         for label, context, value, floor in [
-            ("below-max-age", {}, "1209599", 1209600),
+            ("below-max-age", {"max_age": "14d"}, "1209599", 1209600),
             ("below-a-long-max-age", {"max_age": "400d"}, "2592000", 34560000),
-            ("negative", {}, "-1", 1209600),
         ]
     ),
     *(

@@ -221,6 +221,8 @@ BASE = {
     "same_site": "Lax",
     "cookie_domain": "",
     "max_age": "14d",
+    "renewal": "on_write",
+    "absolute_max_age": 2592000,
     "session_fields": "{cart_id: str, user_id: 'int | None', tags: 'list[str]'}",
 }
 SESSIONS = [
@@ -248,7 +250,14 @@ SESSIONS = [
     ),
     Session(
         "with-domain",
-        {**BASE, "framework": "flask", "encrypt": True, "cookie_domain": "example.com"},
+        {
+            **BASE,
+            "framework": "flask",
+            "encrypt": True,
+            "cookie_domain": "example.com",
+            "max_age": "400d",
+            "absolute_max_age": 0,
+        },
         default_cookie_name="app_session",
     ),
 ]
