@@ -1,8 +1,7 @@
 """A pytest plugin for the mutation tests: a folder's tests stop at its first failure.
 
 Each top-level folder holds one mutant's tests; once one of them has failed, the
-mutant is caught, and its remaining tests are not run at all (nothing is reported
-for them, so no test of the suite is ever skipped).
+mutant is caught, and its remaining tests are skipped rather than run.
 """
 
 from __future__ import annotations
@@ -17,9 +16,9 @@ def _folder(nodeid: str) -> str:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
-    """True (done, without running it) for a test of a folder already caught."""
-    return True if _folder(item.nodeid) in _caught else None
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _folder(item.nodeid) in _caught:
+        pytest.skip("this folder's mutant is already caught")
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
