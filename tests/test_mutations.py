@@ -119,7 +119,7 @@ MUTATIONS = [
     ),
     Mutation(
         "a decoded value of the wrong type let through",
-        "session = _typed(decoded) if decoded else {}",
+        "session: Session = _typed(decoded) if decoded else {}",
         "session = cast(Session, decoded)",
     ),
     Mutation(
