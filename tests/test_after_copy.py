@@ -158,6 +158,7 @@ def test_after_copy_message_names_installation_and_dependencies(
         pyproject = (project / "pyproject.toml").read_text()
         assert re.search(rf'^    "{re.escape(package)}[\[<>=!~"]', pyproject, re.MULTILINE)
         assert f'requires-python = ">={PYTHON_FLOOR}"' in pyproject
+        assert f"\n{update}\n" in (project / "README.md").read_text()
         assert entry(message, "Run the tests:") == "uv run pytest"
 
 
