@@ -10,7 +10,6 @@ the rendered module's own secret rules, and the README's Copier command.
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import shutil
@@ -131,9 +130,8 @@ def test_after_copy_message_names_installation_and_dependencies(
     secrets_entry = entry(message, "Secrets:")
     assert f"at least {module_constant(module, 'MIN_SECRET_BYTES')} bytes" in secrets_entry
     # The command on the line of its own is the one the module's errors name.
-    assert secrets_entry.endswith(
-        " make one with: " + ast.literal_eval(module_constant(module, "_NEW_SECRET_HINT"))
-    )
+    command = secrets_entry.split(" make one with: ", 1)[1]
+    assert f'"{command}"' in module, command
     if framework in GLOBAL_REQUEST:
         assert "SessionCookieMiddleware" not in install
     elif framework == "pyramid":
