@@ -235,6 +235,7 @@ def test_after_update_a_refused_cookie_name_is_named_with_the_command_to_choose_
     updated = copier(*UPDATE, cwd=project)
 
     assert updated.returncode == 0, updated.stderr
+    assert [line for line in updated.stderr.splitlines() if len(line) > 80] == []
     message = " ".join(updated.stderr.split())
     assert "git status shows a file with conflicts as UU" in message
     assert "git diff --check points at every conflict marker left" in message
