@@ -7,13 +7,23 @@ template. Copier runs as a user runs it, from an absolute template path.
 
 from __future__ import annotations
 
+import re
+import subprocess
 from pathlib import Path
 
 import yaml
 from copier import run_copy
 
-from helpers import COPIER_YML
-from lifecycle import ANSWERS_FILE, commit_all, copier, git, project_files, write_files
+from helpers import COPIER_YML, run, tool
+from lifecycle import (
+    ANSWERS_FILE,
+    commit_all,
+    copier,
+    git,
+    project_files,
+    tool_env,
+    write_files,
+)
 
 OTHER_TEMPLATE_ANSWERS = b"""\
 # Changes here will be overwritten by Copier; NEVER EDIT MANUALLY
@@ -213,3 +223,75 @@ def test_an_existing_session_module_stops_the_copy_loudly(
     module = (project / "app/utilities/session.py").read_text()
     assert "def get_session() -> Session:" in module
     assert {name: (project / name).read_bytes() for name in SHOP} == SHOP
+
+
+SHADOW_CHECK = "tests/test_session.py::test_no_utilities_module_hides_behind_the_utilities_package"
+HELPERS = b"""\
+def slugify(text: str) -> str:
+    return text.lower().replace(" ", "-")
+"""
+HELPERS_TEST = b"""\
+from app.utilities import slugify
+
+
+def test_slugify() -> None:
+    assert slugify("Big Shop") == "big-shop"
+"""
+
+
+def run_tests(project: Path, *tests: str) -> subprocess.CompletedProcess[str]:
+    return run(
+        [tool("pytest"), "-q", "-p", "no:cacheprovider", *tests],
+        cwd=project,
+        env=tool_env(PYTHONPATH=str(project)),
+    )
+
+
+def test_a_utilities_module_hidden_by_the_new_package_fails_the_generated_tests(
+    template_snapshot: Path, tmp_path: Path
+) -> None:
+    """Copier cannot see app/utilities.py without --trust (`_external_data` reads only
+    YAML and breaks on most Python), so the generated tests name it and the fix."""
+    host = {
+        name: content
+        for name, content in SHOP.items()
+        if not name.startswith("app/utilities/") and name != "tests/test_other.py"
+    }
+    files = {**host, "app/utilities.py": HELPERS, "tests/test_helpers.py": HELPERS_TEST}
+    project = tmp_path / "shop"
+    write_files(project, files)
+    commit_all(project, "The shop")
+
+    done = copier(
+        "copy",
+        "--defaults",
+        "-d",
+        "project_kind=existing",
+        str(template_snapshot),
+        str(project),
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == 0, done.stderr
+    after = project_files(project)
+    assert {name: after[name] for name in files} == files
+    # As the after-copy message says to run them: only the hidden module's test fails.
+    generated = run_tests(project, "tests/test_session.py")
+    report = " ".join(generated.stdout.split())
+    assert generated.returncode != 0
+    assert f"FAILED {SHADOW_CHECK} " in report, report
+    assert re.search(r"\b1 failed, \d+ passed\b", report), report
+    assert f"{project / 'app/utilities.py'} is hidden by the package" in report, report
+    assert f"Move its code into {project / 'app/utilities/__init__.py'}" in report, report
+    assert "then delete utilities.py." in report, report
+    # The host's own import is what the hidden module breaks.
+    host_test = run_tests(project, "tests/test_helpers.py")
+    assert "cannot import name 'slugify' from 'app.utilities'" in host_test.stdout
+
+    with (project / "app/utilities/__init__.py").open("ab") as package:
+        package.write(HELPERS)
+    (project / "app/utilities.py").unlink()
+
+    fixed = run_tests(project, SHADOW_CHECK, "tests/test_helpers.py")
+    assert fixed.returncode == 0, fixed.stdout[-3000:] + fixed.stderr[-3000:]
+    assert "2 passed" in fixed.stdout

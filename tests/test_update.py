@@ -3,7 +3,8 @@
 Each test makes a real git repository of the template (the working tree, tagged
 v0.1.0), copies from it by absolute path into a git project, then releases v0.2.0 with
 one changed line in the shared core of session.py and updates the project with the
-README's command. Nothing runs with --trust.
+README's command. Nothing runs with --trust. What Copier prints after an update is
+checked here too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import yaml
 from copier import run_copy, run_update
 from copier.errors import UserMessageError
 
+from bench.render import snapshot
 from helpers import COPIER_YML, FRAMEWORKS, files_under, run
 from lifecycle import (
     ANSWERS_FILE,
@@ -43,6 +45,12 @@ def cart_id_or_none() -> str | None:
 # an ASGI middleware one), so the update switches between the two styles of glue.
 FIRST, SECOND = "flask", "starlette"
 UPDATE = ("update", "--defaults", "-a", ANSWERS_FILE)
+QUESTIONS = Path("template/_partials/questions.jinja")
+FLASK_COOKIE = "  'flask': ['Flask', ['session']],\n"
+# The command the after-update message prints to choose the cookie name.
+CHOOSE_NAME = re.compile(
+    r"^  (uvx copier@\S+ update .+ \\\n    --data cookie_name=)NAME$", re.MULTILINE
+)
 
 
 def current_docstring(repository: Path) -> str:
@@ -202,3 +210,47 @@ def test_update_refuses_a_project_with_uncommitted_files(
 
     with pytest.raises(UserMessageError, match="Destination repository is dirty"):
         run_update(str(project), answers_file=ANSWERS_FILE, defaults=True, quiet=True)
+
+
+def test_after_update_a_refused_cookie_name_is_named_with_the_command_to_choose_one(
+    tmp_path: Path,
+) -> None:
+    """A project made by a release that took Flask's own cookie name, session, as its
+    cookie_name. This release refuses it, so Copier replaces the kept answer by the
+    default without a word of its own: the message names the case and the name now
+    used, and its command, run as printed, changes the name."""
+    template = snapshot(tmp_path / "copier-session")
+    questions = template / QUESTIONS
+    refusing = questions.read_text()
+    assert refusing.count(FLASK_COOKIE) == 1, f"{FLASK_COOKIE!r} is not once in {QUESTIONS}"
+    questions.write_text(refusing.replace(FLASK_COOKIE, ""))
+    commit_all(template, "Release v0.1.0, which let cookie_name be session")
+    git(template, "tag", "v0.1.0")
+    project = tmp_path / "shop"
+    generate(template, project, f"framework={FIRST}", "cookie_name=session")
+    questions.write_text(refusing)
+    commit_all(template, "Release v0.2.0")
+    git(template, "tag", "v0.2.0")
+
+    updated = copier(*UPDATE, cwd=project)
+
+    assert updated.returncode == 0, updated.stderr
+    assert [line for line in updated.stderr.splitlines() if len(line) > 80] == []
+    message = " ".join(updated.stderr.split())
+    assert "git status shows a file with conflicts as UU" in message
+    assert "git diff --check points at every conflict marker left" in message
+    assert "(such as cookie_name=session, Flask's own cookie) is replaced" in message
+    assert f"git diff {ANSWERS_FILE}" in message
+    assert "-cookie_name: session" in git(project, "diff", ANSWERS_FILE)
+    assert answers(project)["cookie_name"] == "__Host-app_session"
+    assert "Session cookie: __Host-app_session." in message
+    commit_all(project, "Update the session module to v0.2.0")
+    printed = CHOOSE_NAME.search(updated.stderr)
+    assert printed, updated.stderr
+
+    chosen = run(["bash", "-c", printed.group(1) + "shop_session"], cwd=project, env=GIT_ENV)
+
+    assert chosen.returncode == 0, chosen.stderr
+    assert answers(project)["cookie_name"] == "shop_session"
+    module = (project / "app/utilities/session.py").read_text()
+    assert 'COOKIE_NAME: Final = "shop_session"' in module
