@@ -197,15 +197,15 @@ REFUSALS = [
             f"import_path-{label}",
             {"import_path": value},
             "import_path",
-            f"dotted identifiers, not '{part}'",
+            f"dotted identifiers, not {shown}",
             DOTTED_NAME,
         )
-        for label, value, part in [
-            ("empty", "", ""),
-            ("folder", "backend/app", "backend/app"),
-            ("dash", "my-app", "my-app"),
-            ("trailing-dot", "app.", "app."),
-            ("leading-digit", "app.2shop", "2shop"),
+        for label, value, shown in [
+            ("empty", "", "''"),
+            ("folder", "backend/app", "'backend/…'"),
+            ("dash", "my-app", "'my-app'"),
+            ("trailing-dot", "app.", "'app.'"),
+            ("leading-digit", "app.2shop", "'2shop'"),
         ]
     ),
     Refusal(
