@@ -164,7 +164,7 @@ def test_index(client: FlaskClient) -> None:
             """
 
 @bp.route("/cart", methods=["GET", "POST", "DELETE"])
-def cart() -> dict[str, str]:
+def cart() -> dict[str, object]:
     if request.method == "POST":
         set_session({"cart_id": request.form["cart_id"]})
     elif request.method == "DELETE":
@@ -444,18 +444,18 @@ router = APIRouter(prefix="/cart")
 
 
 @router.get("")
-def read_cart() -> dict[str, str]:
+def read_cart() -> dict[str, object]:
     return dict(get_session())
 
 
 @router.post("")
-def fill_cart(cart_id: str) -> dict[str, str]:
+def fill_cart(cart_id: str) -> dict[str, object]:
     set_session({{"cart_id": cart_id}})
     return dict(get_session())
 
 
 @router.delete("")
-def empty_cart() -> dict[str, str]:
+def empty_cart() -> dict[str, object]:
     clear_session()
     return dict(get_session())
 """.encode(),
