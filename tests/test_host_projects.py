@@ -3,12 +3,14 @@
 Four hosts, written here: a Flask app factory whose pytest turns warnings into errors
 and whose conftest.py makes the app and its test client; a pytest-django project with
 its own settings and MIDDLEWARE; a src-layout FastAPI project; and a monorepo whose
-FastAPI backend in backend/ imports as `app`. Each is copied into as a user does it
-(`copier copy -d project_kind=existing ...`), must keep every byte it had, then gets one
-view wired as the generated module's docstring says and a test of the user's own,
-written the way the framework documents (set the session in one request, read it in the
-next). The host's pytest, run the host's way from its own root, then passes the host's
-tests, the generated tests and the user's test, each file with exactly its count.
+FastAPI backend imports as `app` from backend/, where `python -m pytest` runs. Each is
+copied into as a user does it (`copier copy -d project_kind=existing ...`), must keep
+every byte it had, then gets one view wired as the generated module's docstring says
+and a test of the user's own, written the way the framework documents (set the session
+in one request, read it in the next). The generated tests pass as the after-copy
+message says to run them, and the host's own command, run from its root, passes the
+host's tests, the generated tests and the user's test, each file with exactly its
+count.
 """
 
 from __future__ import annotations
@@ -43,9 +45,10 @@ class Edit:
 class Host:
     """A host project, how it is copied into and wired, and the tests it runs.
 
-    root is where the host runs pytest (its pyproject.toml), relative to the folder
-    copier copies into; tests maps each test file of the host, the user's included,
-    to its number of tests (the generated file is counted from its source).
+    root is where the host runs its tests (its pyproject.toml), relative to the
+    folder copier copies into, and pytest the command it runs them with; tests maps
+    each test file of the host, the user's included, to its number of tests (the
+    generated file is counted from its source).
     """
 
     id: str
@@ -56,6 +59,7 @@ class Host:
     tests: dict[str, int]
     install: str = ""
     root: str = "."
+    pytest: tuple[str, ...] = ("pytest",)
 
     @property
     def package_path(self) -> str:
@@ -361,7 +365,12 @@ class CartTests(TestCase):
 
 
 def fastapi_host(
-    host_id: str, files: dict[str, bytes], answers: dict[str, str], module: str, root: str
+    host_id: str,
+    files: dict[str, bytes],
+    answers: dict[str, str],
+    module: str,
+    root: str,
+    pytest: tuple[str, ...],
 ) -> Host:
     """A FastAPI host whose package imports as module: main.py makes the app, its tests
     check a health endpoint through the client their conftest.py makes.
@@ -477,6 +486,7 @@ def test_the_cart_stays_in_the_session() -> None:
         },
         tests={f"{tests}/test_health.py": 2, f"{tests}/test_cart.py": 1},
         root=root,
+        pytest=pytest,
     )
 
 
@@ -503,6 +513,7 @@ pythonpath = ["src"]
     {"package_path": "src/shop", "tests_path": "tests"},
     module="shop",
     root=".",
+    pytest=("pytest",),
 )
 MONOREPO = fastapi_host(
     "fastapi-monorepo-backend",
@@ -519,7 +530,7 @@ requires-python = ">=3.10"
 dependencies = ["fastapi>=0.115"]
 
 [tool.pytest.ini_options]
-pythonpath = ["."]
+testpaths = ["tests"]
 """,
     },
     {
@@ -530,6 +541,7 @@ pythonpath = ["."]
     },
     module="app",
     root="backend",
+    pytest=("python", "-m", "pytest"),
 )
 HOSTS = [NOTES, MYSITE, SHOP_SRC, MONOREPO]
 
@@ -646,7 +658,10 @@ def test_host_keeps_its_bytes_and_passes_its_tests_the_generated_ones_and_the_us
     ]
 
     base = project / host.root
-    tested = run([tool("pytest"), "-q", "-rA", "-p", "no:cacheprovider"], cwd=base, env=tool_env())
+    command, *options = host.pytest
+    tested = run(
+        [tool(command), *options, "-q", "-rA", "-p", "no:cacheprovider"], cwd=base, env=tool_env()
+    )
     in_base = {
         (project / name).relative_to(base).as_posix(): {"PASSED": count}
         for name, count in {**host.tests, generated: expected_generated}.items()
