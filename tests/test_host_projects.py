@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -581,6 +582,12 @@ def import_root(project: Path, host: Host, answers: dict[str, object]) -> Path:
     return project.joinpath(*folders[: len(folders) - depth])
 
 
+def unpassed(done: subprocess.CompletedProcess[str]) -> str:
+    """What pytest printed, less its list of passed tests."""
+    lines = (done.stdout + done.stderr).splitlines()
+    return "\n".join(line for line in lines if not line.startswith("PASSED "))[-6000:]
+
+
 def outcomes(output: str) -> dict[str, dict[str, int]]:
     """Each test file's outcomes, counted from the short summary `pytest -rA` prints."""
     found: dict[str, dict[str, int]] = {}
@@ -653,9 +660,7 @@ def test_host_keeps_its_bytes_and_passes_its_tests_the_generated_ones_and_the_us
         cwd=project,
         env=tool_env(**variables),
     )
-    assert outcomes(alone.stdout) == {generated: {"PASSED": expected_generated}}, alone.stdout[
-        -3000:
-    ]
+    assert outcomes(alone.stdout) == {generated: {"PASSED": expected_generated}}, unpassed(alone)
 
     base = project / host.root
     command, *options = host.pytest
@@ -666,4 +671,4 @@ def test_host_keeps_its_bytes_and_passes_its_tests_the_generated_ones_and_the_us
         (project / name).relative_to(base).as_posix(): {"PASSED": count}
         for name, count in {**host.tests, generated: expected_generated}.items()
     }
-    assert outcomes(tested.stdout) == in_base, tested.stdout[-3000:] + tested.stderr[-2000:]
+    assert outcomes(tested.stdout) == in_base, unpassed(tested)
