@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
 import gates
 from helpers import run, tool
-from lifecycle import ANSWERS_FILE, copier, project_files, tool_env, write_files
+from lifecycle import ANSWERS_FILE, copier, import_root, project_files, tool_env, write_files
 
 COUNTER = Path(__file__).with_name("expected_tests.py")
 OUTCOME = re.compile(r"^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) ([^:\s]+)::", re.MULTILINE)
@@ -575,13 +574,6 @@ def wire(project: Path, host: Host) -> str:
     return "".join((project / name).read_text() for name in sorted(touched))
 
 
-def import_root(project: Path, host: Host, answers: dict[str, object]) -> Path:
-    """The folder the package imports from: package_path less import_path's folders."""
-    folders = host.package_path.split("/")
-    depth = len(str(answers["import_path"]).split("."))
-    return project.joinpath(*folders[: len(folders) - depth])
-
-
 def unpassed(done: subprocess.CompletedProcess[str]) -> str:
     """What pytest printed, less its list of passed tests."""
     lines = (done.stdout + done.stderr).splitlines()
@@ -621,8 +613,7 @@ def test_host_keeps_its_bytes_and_passes_its_tests_the_generated_ones_and_the_us
     after = project_files(project)
     assert {name: after.get(name) for name in before} == before
     assert set(after) - set(before) == module_files(host)
-    answers = yaml.safe_load((project / ANSWERS_FILE).read_text())
-    root = import_root(project, host, answers)
+    root = import_root(project)
     generated = f"{host.tests_path}/test_session.py"
 
     module = (project / host.package_path / "utilities/session.py").read_text()
