@@ -48,7 +48,8 @@ class Host:
     root is where the host runs its tests (its pyproject.toml), relative to the
     folder copier copies into, and pytest the command it runs them with; tests maps
     each test file of the host, the user's included, to its number of tests (the
-    generated file is counted from its source).
+    generated file is counted from its source). install is what the wiring takes from
+    the docstring's Installation line (nothing, where there is nothing to install).
     """
 
     id: str
@@ -192,7 +193,6 @@ def test_the_cart_stays_in_the_session(client: FlaskClient) -> None:
     tests={"tests/test_factory.py": 2, "tests/test_cart.py": 1},
 )
 
-SESSION_MIDDLEWARE = '    "django.contrib.sessions.middleware.SessionMiddleware",\n'
 MYSITE = Host(
     id="pytest-django",
     files={
@@ -319,7 +319,7 @@ class IndexTests(TestCase):
     edits=[
         Edit(
             "mysite/settings.py",
-            SESSION_MIDDLEWARE,
+            '    "django.contrib.sessions.middleware.SessionMiddleware",\n',
             '    "mysite.utilities.session.SessionCookieMiddleware",\n',
         ),
         Edit(
