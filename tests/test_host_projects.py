@@ -439,8 +439,12 @@ def test_unknown_path(client: TestClient) -> None:
             Edit(
                 f"{tests}/conftest.py",
                 '"""The API\'s test client."""\n',
-                '\nimport os\nimport secrets\n\nos.environ.setdefault("SESSION_SECRET", '
-                "secrets.token_urlsafe(32))\n",
+                "\nimport os\nimport secrets\n",
+            ),
+            Edit(
+                f"{tests}/conftest.py",
+                f"from {module}.main import app\n",
+                '\nos.environ.setdefault("SESSION_SECRET", secrets.token_urlsafe(32))\n',
             ),
         ],
         added={
