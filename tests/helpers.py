@@ -94,6 +94,7 @@ def code_cases(framework: str) -> list[Case]:
                 "encrypt": True,
                 "project_kind": "new",
                 "package_path": "lib/typed_app",
+                "import_path": "typed_app",
                 "tests_path": "typed_tests",
                 "secure": False,
                 "cookie_domain": "example.com",

@@ -8,6 +8,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import yaml
+
 from bench.render import snapshot
 from helpers import files_under, run, tool
 
@@ -72,6 +74,15 @@ def commit_all(repo: Path, message: str) -> None:
         git(repo, "init", "--quiet", "--initial-branch=main")
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "--no-verify", "--message", message)
+
+
+def import_root(project: Path) -> Path:
+    """The folder a copied project's package imports from, read from its answers:
+    package_path less import_path's folders."""
+    answers = yaml.safe_load((project / ANSWERS_FILE).read_text())
+    folders = str(answers["package_path"]).split("/")
+    depth = len(str(answers["import_path"]).split("."))
+    return project.joinpath(*folders[: len(folders) - depth])
 
 
 def project_files(root: Path) -> dict[str, bytes]:

@@ -19,6 +19,11 @@ IDENTIFIER_FOLDERS = (
 RESERVED_FOLDER = (
     "package_path folders cannot be a name Python reserves, such as class or __debug__"
 )
+DOTTED_NAME = "import_path is Python identifiers joined by dots, such as app or backend.app"
+RESERVED_PART = "import_path parts cannot be a name Python reserves, such as class or __debug__"
+PACKAGE_END = (
+    "import_path is package_path's last folders joined by dots; for src/shop: shop, src.shop"
+)
 TESTS_FOLDERS = (
     "tests_path folders hold only letters, digits, '_' and '-', and do not start with '-'"
 )
@@ -186,6 +191,36 @@ REFUSALS = [
             ("keyword", "src/class", "class"),
             ("debug", "__debug__", "__debug__"),
         ]
+    ),
+    *(
+        Refusal(
+            f"import_path-{label}",
+            {"import_path": value},
+            "import_path",
+            f"dotted identifiers, not {shown}",
+            DOTTED_NAME,
+        )
+        for label, value, shown in [
+            ("empty", "", "''"),
+            ("folder", "backend/app", "'backend/…'"),
+            ("dash", "my-app", "'my-app'"),
+            ("trailing-dot", "app.", "'app.'"),
+            ("leading-digit", "app.2shop", "'2shop'"),
+        ]
+    ),
+    Refusal(
+        "import_path-keyword",
+        {"import_path": "class"},
+        "import_path",
+        "no Python keyword, not 'class'",
+        RESERVED_PART,
+    ),
+    Refusal(
+        "import_path-not-the-package-end",
+        {"package_path": "src/shop", "import_path": "foo"},
+        "import_path",
+        "package_path's end, not 'foo'",
+        PACKAGE_END,
     ),
     *folder_refusals("tests_path", "names of A-Za-z0-9_-", TESTS_FOLDERS),
     Refusal(

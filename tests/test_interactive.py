@@ -216,6 +216,7 @@ BASE = {
     "encrypt": False,
     "project_kind": "existing",
     "package_path": "src/shop",
+    "import_path": "shop",
     "tests_path": "tests",
     "secure": True,
     "same_site": "Lax",

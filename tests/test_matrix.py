@@ -31,6 +31,7 @@ from helpers import (
     run_rendered_tests,
     tool,
 )
+from lifecycle import import_root
 
 CASES = [case for framework in FRAMEWORKS for case in code_cases(framework)]
 NEW_CASES = [case for case in CASES if case.answers.get("project_kind") == "new"]
@@ -64,10 +65,6 @@ def folder_of_tests(case: Case) -> str:
     return str(case.answers["tests_path"])
 
 
-def source_root(project: Path, case: Case) -> Path:
-    return project / "src" if package_path(case).startswith("src/") else project
-
-
 def rendered_test_files(project: Path, case: Case) -> list[Path]:
     return sorted((project / folder_of_tests(case)).glob("test_*.py"))
 
@@ -77,7 +74,7 @@ def run_generated_tests(rendered: Rendered, cases: list[Case], base: Path) -> No
     framework = cases[0].framework
     projects = rendered.projects
     files = [path for case in cases for path in rendered_test_files(projects[case.id], case)]
-    roots = ":".join(str(source_root(rendered.projects[c.id], c)) for c in cases)
+    roots = ":".join(str(import_root(rendered.projects[c.id])) for c in cases)
     counted = run(
         [tool("python"), str(COUNTER), *map(str, files)], cwd=base, env={"PYTHONPATH": roots}
     )
@@ -178,7 +175,7 @@ def test_code_passes_mypy_strict(case: Case, built: Rendered) -> None:
     project = built.projects[case.id]
     folders = [package_path(case), folder_of_tests(case)]
     cache = gates.mypy_cache(case.framework)
-    done = gates.mypy_strict(project, source_root(project, case), folders, cache)
+    done = gates.mypy_strict(project, import_root(project), folders, cache)
     assert done.returncode == 0, gates.output(done)
 
 

@@ -172,7 +172,13 @@ def test_cross_check_accepts_the_same_answer_without_what_makes_it_wrong(
     refusal: Refusal, questions: Path, tmp_path: Path
 ) -> None:
     """A refusal that depends on earlier answers refuses that combination only."""
-    fine = {"framework": "pyramid", "secure": "true", "cookie_domain": "", "max_age": "1"}
+    fine = {
+        "framework": "pyramid",
+        "package_path": "foo",
+        "secure": "true",
+        "cookie_domain": "",
+        "max_age": "1",
+    }
     copy(
         questions,
         tmp_path / "project",
