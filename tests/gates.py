@@ -8,7 +8,9 @@ to every combination and test_gates.py shows each one failing on a broken module
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,7 +18,17 @@ from pathlib import Path
 
 from helpers import run, tool
 
-RUFF_RULES = "E,F,I,B,UP,SIM,RUF"
+RUFF_RULES = "E,F,I,B,UP,SIM,RUF,S,C90,PT,N"
+"""The rules of the generated pyproject.toml: ruff's defaults and those hosts often add,
+security (S), complexity (C90), pytest style (PT) and naming (N)."""
+RUFF_IGNORED = "**/test_*.py:S101"
+"""Tests assert: bandit's rule against assert is off in test files only."""
+PYRIGHT_MODES = ("basic", "strict")
+PYTHON_FLOOR = "3.10"
+"""The oldest Python the generated code supports, which pyright checks it against."""
+DJANGO_TYPES = "django-types==0.24.0"
+"""The stubs some pyright users choose for Django instead of django-stubs. They install
+a folder of the same name, so they live apart from the dev environment's django-stubs."""
 MYPY_CACHE = Path(tempfile.gettempdir(), f"copier-session-mypy-{os.getuid()}")
 """mypy's caches, kept across test sessions: with them, a run re-checks only the
 rendered files. mypy validates every cached entry against the file's hash itself."""
@@ -46,6 +58,8 @@ def ruff_check(project: Path) -> subprocess.CompletedProcess[str]:
             "--no-cache",
             "--select",
             RUFF_RULES,
+            "--per-file-ignores",
+            RUFF_IGNORED,
             "--output-format",
             "concise",
             ".",
@@ -70,6 +84,48 @@ def mypy_strict(
         cwd=project,
         env={"MYPYPATH": str(source_root)},
     )
+
+
+def pyright(
+    project: Path,
+    roots: list[Path],
+    paths: list[str],
+    mode: str,
+    stubs: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """pyright in mode (basic or strict) over paths of the project, for Python 3.10,
+    importing first-party code from roots and third-party code from the dev
+    environment, with stubs (a folder of stub packages) ahead of its own."""
+    config = {
+        "typeCheckingMode": mode,
+        "pythonVersion": PYTHON_FLOOR,
+        "extraPaths": [str(path) for path in [*([stubs] if stubs else []), *roots]],
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Path(folder, "pyrightconfig.json")
+        settings.write_text(json.dumps(config))
+        return run(
+            [tool("pyright"), "--pythonpath", sys.executable, "-p", str(settings), *paths],
+            cwd=project,
+        )
+
+
+def django_types() -> Path:
+    """A folder holding DJANGO_TYPES alone, installed once and kept across test sessions."""
+    key = hashlib.sha256(DJANGO_TYPES.encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir(), f"copier-session-django-types-{os.getuid()}-{key}")
+    if not folder.is_dir():
+        uv = shutil.which("uv")
+        assert uv, "uv is not on PATH: it installs django-types for the pyright gate"
+        staging = Path(tempfile.mkdtemp(prefix=folder.name, dir=folder.parent))
+        install = [uv, "pip", "install", "--quiet", "--no-deps", "--target", str(staging)]
+        done = run([*install, "--python", sys.executable, DJANGO_TYPES], cwd=staging)
+        assert done.returncode == 0, output(done)
+        try:
+            staging.rename(folder)
+        except OSError:  # another test process installed it first
+            shutil.rmtree(staging)
+    return folder
 
 
 def output(done: subprocess.CompletedProcess[str]) -> str:

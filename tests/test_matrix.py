@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from lifecycle import import_root
 
 CASES = [case for framework in FRAMEWORKS for case in code_cases(framework)]
 NEW_CASES = [case for case in CASES if case.answers.get("project_kind") == "new"]
+DJANGO_CASES = [case for case in CASES if case.framework == "django"]
 CODEC_TESTS_RUN_IN = FRAMEWORKS[0]
 COUNTER = Path(__file__).with_name("expected_tests.py")
 
@@ -51,10 +53,29 @@ def params(cases: list[Case]) -> list[Any]:
 class Rendered:
     """A framework's cases, rendered, with the results of their generated tests."""
 
+    cases: list[Case]
     projects: dict[str, Path]
     pytest_output: str = ""
     outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
     expected: dict[str, int] = field(default_factory=dict)
+    pyright_runs: dict[tuple[str, bool], subprocess.CompletedProcess[str]] = field(
+        default_factory=dict
+    )
+
+    def pyright(self, mode: str, django_types: bool = False) -> subprocess.CompletedProcess[str]:
+        """pyright in mode over every case at once (one run costs what loading the
+        framework's types costs), with django-types instead of django-stubs if asked."""
+        key = (mode, django_types)
+        if key not in self.pyright_runs:
+            roots = [import_root(self.projects[case.id]) for case in self.cases]
+            paths = [
+                str(self.projects[case.id] / folder)
+                for case in self.cases
+                for folder in (package_path(case), folder_of_tests(case))
+            ]
+            stubs = gates.django_types() if django_types else None
+            self.pyright_runs[key] = gates.pyright(roots[0], roots, paths, mode, stubs)
+        return self.pyright_runs[key]
 
 
 def package_path(case: Case) -> str:
@@ -121,7 +142,7 @@ def framework_build(
             cases = code_cases(framework)
             base = tmp_path_factory.mktemp(f"matrix-{framework}")
             projects = {case.id: render(**case.answers) for case in cases}
-            rendered = Rendered(projects)
+            rendered = Rendered(cases, projects)
             run_generated_tests(rendered, cases, base)
             built[framework] = rendered
         return built[framework]
@@ -177,6 +198,26 @@ def test_code_passes_mypy_strict(case: Case, built: Rendered) -> None:
     cache = gates.mypy_cache(case.framework)
     done = gates.mypy_strict(project, import_root(project), folders, cache)
     assert done.returncode == 0, gates.output(done)
+
+
+def pyright_verdict(case: Case, built: Rendered, done: subprocess.CompletedProcess[str]) -> str:
+    """pyright's output, with this case's own diagnostics first."""
+    project = str(built.projects[case.id])
+    own = [line for line in done.stdout.splitlines() if line.strip().startswith(project)]
+    return "this case:\n" + "\n".join(own) + "\n\nwhole run:\n" + gates.output(done)
+
+
+@pytest.mark.parametrize("mode", gates.PYRIGHT_MODES)
+def test_code_passes_pyright(case: Case, built: Rendered, mode: str) -> None:
+    done = built.pyright(mode)
+    assert done.returncode == 0, pyright_verdict(case, built, done)
+
+
+@pytest.mark.parametrize("mode", gates.PYRIGHT_MODES)
+@pytest.mark.parametrize("case", params(DJANGO_CASES), indirect=True)
+def test_code_passes_pyright_with_django_types(case: Case, built: Rendered, mode: str) -> None:
+    done = built.pyright(mode, django_types=True)
+    assert done.returncode == 0, pyright_verdict(case, built, done)
 
 
 def test_generated_tests_all_run_and_pass(case: Case, built: Rendered) -> None:
