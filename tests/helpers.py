@@ -4,11 +4,12 @@ and reading rendered projects."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COPIER_YML: dict[str, Any] = yaml.safe_load((ROOT / "copier.yml").read_text())
 BIN = Path(sys.executable).parent
+COUNTER = Path(__file__).with_name("expected_tests.py")
 RESIDUE = ("{{", "{%", "{#")
 
 
@@ -160,15 +162,35 @@ class Outcome:
     result: str
 
 
+def count_tests(
+    files: list[Path], base: Path, pythonpath: str, python: str = tool("python")
+) -> dict[str, dict[str, int]]:
+    """Each rendered test file's tests with how many pytest must collect for each,
+    counted by expected_tests.py under python (the dev environment's by default)."""
+    counted = run(
+        [python, str(COUNTER), *map(str, files)], cwd=base, env={"PYTHONPATH": pythonpath}
+    )
+    assert counted.returncode == 0, counted.stderr
+    counts: dict[str, dict[str, int]] = json.loads(counted.stdout)
+    return counts
+
+
 def run_rendered_tests(
-    paths: list[Path], base: Path, pythonpath: str, *options: str
+    paths: Sequence[Path | str],
+    base: Path,
+    pythonpath: str,
+    *options: str,
+    python: str = tool("python"),
 ) -> tuple[subprocess.CompletedProcess[str], list[Outcome]]:
-    """Run rendered projects' tests in one pytest process (rootdir base) and read each
-    test's outcome from its JUnit report."""
+    """Run rendered projects' tests (files or node ids) in one pytest process under python
+    (the dev environment's by default; rootdir base) and read each test's outcome from
+    its JUnit report."""
     report = base / "junit.xml"
     done = run(
         [
-            tool("pytest"),
+            python,
+            "-m",
+            "pytest",
             "-q",
             "-p",
             "no:cacheprovider",
@@ -194,3 +216,17 @@ def run_rendered_tests(
                 result = "skipped" if "skipped" in children else "passed"
             outcomes.append(Outcome((base / testcase.get("file", "")).resolve(), result))
     return done, outcomes
+
+
+def tally(outcomes: list[Outcome], projects: Mapping[str, Path]) -> dict[str, dict[str, int]]:
+    """For each named project, how many of its tests were collected, passed, failed and
+    skipped."""
+    counted = {
+        name: dict.fromkeys(("collected", "passed", "failed", "skipped"), 0) for name in projects
+    }
+    for outcome in outcomes:
+        for name, project in projects.items():
+            if outcome.file.is_relative_to(project.resolve()):
+                counted[name][outcome.result] += 1
+                counted[name]["collected"] += 1
+    return counted

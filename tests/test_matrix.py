@@ -10,7 +10,6 @@ first framework's build only.
 
 from __future__ import annotations
 
-import json
 import shlex
 import subprocess
 from collections.abc import Callable, Iterator
@@ -26,11 +25,11 @@ from helpers import (
     FRAMEWORKS,
     Case,
     code_cases,
+    count_tests,
     files_under,
     residue,
-    run,
     run_rendered_tests,
-    tool,
+    tally,
 )
 from lifecycle import import_root
 
@@ -38,7 +37,6 @@ CASES = [case for framework in FRAMEWORKS for case in code_cases(framework)]
 NEW_CASES = [case for case in CASES if case.answers.get("project_kind") == "new"]
 DJANGO_CASES = [case for case in CASES if case.framework == "django"]
 CODEC_TESTS_RUN_IN = FRAMEWORKS[0]
-COUNTER = Path(__file__).with_name("expected_tests.py")
 
 
 def params(cases: list[Case]) -> list[Any]:
@@ -96,11 +94,7 @@ def run_generated_tests(rendered: Rendered, cases: list[Case], base: Path) -> No
     projects = rendered.projects
     files = [path for case in cases for path in rendered_test_files(projects[case.id], case)]
     roots = ":".join(str(import_root(rendered.projects[c.id])) for c in cases)
-    counted = run(
-        [tool("python"), str(COUNTER), *map(str, files)], cwd=base, env={"PYTHONPATH": roots}
-    )
-    assert counted.returncode == 0, counted.stderr
-    per_file: dict[str, dict[str, int]] = json.loads(counted.stdout)
+    per_file = count_tests(files, base, roots)
     deselected = set()
     if framework != CODEC_TESTS_RUN_IN:
         deselected = {name for path in files for name in codec_only_tests(path)}
@@ -120,14 +114,7 @@ def run_generated_tests(rendered: Rendered, cases: list[Case], base: Path) -> No
     rendered.pytest_output = (
         f"$ pytest {shlex.join(select)} ...\n" + tested.stdout[-6000:] + tested.stderr[-3000:]
     )
-    rendered.outcomes = {
-        case.id: dict.fromkeys(("collected", "passed", "failed", "skipped"), 0) for case in cases
-    }
-    for outcome in outcomes:
-        for case in cases:
-            if outcome.file.is_relative_to(rendered.projects[case.id].resolve()):
-                rendered.outcomes[case.id][outcome.result] += 1
-                rendered.outcomes[case.id]["collected"] += 1
+    rendered.outcomes = tally(outcomes, rendered.projects)
 
 
 @pytest.fixture(scope="session")
