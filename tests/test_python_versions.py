@@ -1,0 +1,253 @@
+"""The generated module and its tests work on every Python the generated projects support.
+
+The dev environment runs everything else on its own Python (3.11); this file runs the
+generated tests again under CPython 3.10, 3.12 and 3.13, found under pyenv's root
+(`pyenv root`, else $PYENV_ROOT, else ~/.pyenv). A missing interpreter fails, naming
+the command that installs it: it is never skipped.
+
+Each interpreter gets a virtual environment made with uv holding what the rendered
+pyproject.toml files list, kept across test sessions in the system's temporary folder
+(`copier-session-venvs-<uid>`, keyed by the interpreter and the requirements), so a
+second run installs nothing. Under each interpreter, one pytest process runs every
+framework's generated tests (json, signed) and the codec's own tests for every
+serializer x mode; each case then checks its own share of the results: exactly the
+tests its rendered files hold, all passed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import itertools
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from expected_tests import codec_only_tests
+from helpers import (
+    ENCRYPT,
+    FRAMEWORKS,
+    SERIALIZERS,
+    Case,
+    count_tests,
+    run,
+    run_rendered_tests,
+    tally,
+)
+
+VERSIONS = ("3.10", "3.12", "3.13")
+VENV_CACHE = Path(tempfile.gettempdir(), f"copier-session-venvs-{os.getuid()}")
+
+
+def mode_of(encrypt: bool) -> str:
+    return "encrypted" if encrypt else "signed"
+
+
+FRAMEWORK_CASES = [
+    Case(
+        f"{framework}-json-signed",
+        {
+            "framework": framework,
+            "serializer": "json",
+            "encrypt": False,
+            "project_kind": "new",
+            "package_path": f"app_{framework}",
+            "tests_path": f"tests_{framework}",
+        },
+    )
+    for framework in FRAMEWORKS
+]
+CODEC_CASES = [
+    Case(
+        f"codec-{serializer}-{mode_of(encrypt)}",
+        {
+            "framework": FRAMEWORKS[0],
+            "serializer": serializer,
+            "encrypt": encrypt,
+            "project_kind": "new",
+            "package_path": f"codec_{serializer}_{mode_of(encrypt)}",
+            "tests_path": f"codec_tests_{serializer}_{mode_of(encrypt)}",
+        },
+    )
+    for serializer, encrypt in itertools.product(SERIALIZERS, ENCRYPT)
+]
+CODEC_ONLY = {case.id for case in CODEC_CASES}
+"""Cases whose codec tests alone run: their framework's tests are in FRAMEWORK_CASES."""
+CASES = FRAMEWORK_CASES + CODEC_CASES
+
+
+def pyenv_root() -> Path:
+    """Where pyenv keeps its interpreters: `pyenv root`, else $PYENV_ROOT, else ~/.pyenv."""
+    pyenv = shutil.which("pyenv")
+    if pyenv is not None:
+        answered = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False)
+        if answered.returncode == 0 and answered.stdout.strip():
+            return Path(answered.stdout.strip())
+    return Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+
+
+def interpreter(version: str) -> Path:
+    """The newest CPython release X.Y.Z of a version X.Y under pyenv's root; a test
+    failure naming the install command when there is none."""
+    root = pyenv_root()
+    release = re.compile(rf"{re.escape(version)}\.(\d+)")
+    found = sorted(
+        (int(match[1]), path)
+        for path in (root / "versions").glob(f"{version}.*/bin/python")
+        if (match := release.fullmatch(path.parent.parent.name))
+    )
+    if not found:
+        pytest.fail(
+            f"CPython {version} is missing: no {root}/versions/{version}.*/bin/python. "
+            f"Install it with `pyenv install {version}`: the generated code supports "
+            f"Python {version}, so its tests must run there.",
+            pytrace=False,
+        )
+    return found[-1][1]
+
+
+def uv() -> str:
+    """uv, as scripts/test provides it (uv run names itself in $UV)."""
+    found = os.environ.get("UV") or shutil.which("uv")
+    if found is None:
+        pytest.fail("uv is missing: run the suite with scripts/test, which installs it")
+    return found
+
+
+def requirements(projects: list[Path]) -> list[str]:
+    """What the rendered pyproject.toml files list: runtime and dev dependencies."""
+    listed: set[str] = set()
+    for project in projects:
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+        listed.update(pyproject["project"]["dependencies"])
+        listed.update(pyproject["dependency-groups"]["dev"])
+    return sorted(listed)
+
+
+def environment(python: Path, wanted: list[str]) -> Path:
+    """A virtual environment of python holding wanted, made once and then reused."""
+    version = run([str(python), "-VV"], cwd=python.parent).stdout.strip()
+    key = hashlib.sha256("\0".join([str(python), version, *wanted]).encode()).hexdigest()[:16]
+    venv = VENV_CACHE / f"{python.parent.parent.name}-{key}"
+    ready = venv / "ready"
+    VENV_CACHE.mkdir(exist_ok=True)
+    with (VENV_CACHE / f"{venv.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not ready.exists():
+            made = run(
+                [uv(), "venv", "--quiet", "--clear", "--python", str(python), str(venv)],
+                cwd=VENV_CACHE,
+            )
+            assert made.returncode == 0, f"uv venv failed for {python}:\n{made.stderr}"
+            installed = run(
+                [
+                    uv(),
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--python",
+                    str(venv / "bin" / "python"),
+                    *wanted,
+                ],
+                cwd=VENV_CACHE,
+            )
+            assert installed.returncode == 0, (
+                f"installing {wanted} for {python} failed:\n{installed.stderr}"
+            )
+            ready.touch()
+    return venv / "bin" / "python"
+
+
+@dataclass
+class Results:
+    """Every case's generated tests, run under one interpreter."""
+
+    python: Path
+    pytest_output: str = ""
+    outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
+    expected: dict[str, int] = field(default_factory=dict)
+
+
+def rendered_test_files(project: Path, case: Case) -> list[Path]:
+    return sorted((project / str(case.answers["tests_path"])).glob("test_*.py"))
+
+
+@pytest.fixture(scope="session")
+def rendered(render: Callable[..., Path]) -> dict[str, Path]:
+    """Every case rendered, once per test session (whatever the interpreter)."""
+    return {case.id: render(**case.answers) for case in CASES}
+
+
+@pytest.fixture(scope="session")
+def python_build(
+    rendered: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], Results]]:
+    """Run every case's generated tests under one interpreter, once per test session."""
+    built: dict[str, Results] = {}
+
+    def build(version: str) -> Results:
+        if version not in built:
+            base = tmp_path_factory.mktemp(f"python-{version}")
+            python = environment(interpreter(version), requirements(list(rendered.values())))
+            files = {case.id: rendered_test_files(rendered[case.id], case) for case in CASES}
+            roots = ":".join(str(project) for project in rendered.values())
+            per_file = count_tests(
+                [path for paths in files.values() for path in paths], base, roots, str(python)
+            )
+            tested = Results(python)
+            targets: list[Path | str] = []
+            for case in CASES:
+                for path in files[case.id]:
+                    if case.id in CODEC_ONLY:
+                        names = codec_only_tests(path)
+                        targets += [f"{path}::{name}" for name in names]
+                    else:
+                        names = list(per_file[str(path)])
+                        targets.append(path)
+                    counts = per_file[str(path)]
+                    tested.expected[case.id] = tested.expected.get(case.id, 0) + sum(
+                        counts[name] for name in names
+                    )
+            done, outcomes = run_rendered_tests(targets, base, roots, python=str(python))
+            tested.pytest_output = (
+                f"$ {python} -m pytest ...\n{done.stdout[-6000:]}{done.stderr[-3000:]}"
+            )
+            tested.outcomes = tally(outcomes, rendered)
+            built[version] = tested
+        return built[version]
+
+    yield build
+
+
+def params() -> list[Any]:
+    """Each interpreter x case, grouped by interpreter so that one worker builds each."""
+    return [
+        pytest.param(
+            version,
+            case,
+            id=f"py{version}-{case.id}",
+            marks=pytest.mark.xdist_group(f"python-{version}"),
+        )
+        for version in VERSIONS
+        for case in CASES
+    ]
+
+
+@pytest.mark.parametrize(("version", "case"), params())
+def test_generated_tests_pass_under(
+    version: str, case: Case, python_build: Callable[[str], Results]
+) -> None:
+    tested = python_build(version)
+    expected = tested.expected[case.id]
+    assert expected > 0, tested.pytest_output
+    wanted = {"collected": expected, "passed": expected, "failed": 0, "skipped": 0}
+    assert tested.outcomes[case.id] == wanted, tested.pytest_output
