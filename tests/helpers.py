@@ -156,9 +156,11 @@ def residue(project: Path) -> list[str]:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One test of a JUnit report: the file it is in and passed, failed or skipped."""
+    """One test of a JUnit report: the file it is in, its name and passed, failed or
+    skipped."""
 
     file: Path
+    name: str
     result: str
 
 
@@ -214,7 +216,8 @@ def run_rendered_tests(
                 result = "failed"
             else:
                 result = "skipped" if "skipped" in children else "passed"
-            outcomes.append(Outcome((base / testcase.get("file", "")).resolve(), result))
+            file = (base / testcase.get("file", "")).resolve()
+            outcomes.append(Outcome(file, testcase.get("name", ""), result))
     return done, outcomes
 
 

@@ -38,6 +38,7 @@ from helpers import (
     FRAMEWORKS,
     SERIALIZERS,
     Case,
+    Outcome,
     count_tests,
     run,
     run_rendered_tests,
@@ -168,13 +169,26 @@ def environment(python: Path, wanted: list[str]) -> Path:
 
 
 @dataclass
+class Rendered:
+    """Every case rendered, and what its generated tests must run, whatever the
+    interpreter: the test files, or the codec tests' node ids, and each case's count."""
+
+    projects: dict[str, Path]
+    requirements: list[str]
+    targets: list[Path | str] = field(default_factory=list)
+    expected: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def roots(self) -> str:
+        return ":".join(str(project) for project in self.projects.values())
+
+
+@dataclass
 class Results:
     """Every case's generated tests, run under one interpreter."""
 
-    python: Path
-    pytest_output: str = ""
-    outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
-    expected: dict[str, int] = field(default_factory=dict)
+    pytest_output: str
+    outcomes: list[Outcome]
 
 
 def rendered_test_files(project: Path, case: Case) -> list[Path]:
@@ -182,47 +196,43 @@ def rendered_test_files(project: Path, case: Case) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def rendered(render: Callable[..., Path]) -> dict[str, Path]:
-    """Every case rendered, once per test session (whatever the interpreter)."""
-    return {case.id: render(**case.answers) for case in CASES}
+def rendered(render: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    """Every case rendered and its tests counted, once per test session."""
+    projects = {case.id: render(**case.answers) for case in CASES}
+    result = Rendered(projects, requirements(list(projects.values())))
+    files = {case.id: rendered_test_files(projects[case.id], case) for case in CASES}
+    every_file = [path for paths in files.values() for path in paths]
+    per_file = count_tests(every_file, tmp_path_factory.mktemp("counted"), result.roots)
+    for case in CASES:
+        for path in files[case.id]:
+            counts = per_file[str(path)]
+            if case.id in CODEC_ONLY:
+                names = codec_only_tests(path)
+                result.targets += [f"{path}::{name}" for name in names]
+            else:
+                names = list(counts)
+                result.targets.append(path)
+            expected = sum(counts[name] for name in names)
+            result.expected[case.id] = result.expected.get(case.id, 0) + expected
+    return result
 
 
 @pytest.fixture(scope="session")
 def python_build(
-    rendered: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+    rendered: Rendered, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[[str], Results]]:
     """Run every case's generated tests under one interpreter, once per test session."""
     built: dict[str, Results] = {}
 
     def build(version: str) -> Results:
         if version not in built:
+            python = str(environment(interpreter(version), rendered.requirements))
             base = tmp_path_factory.mktemp(f"python-{version}")
-            python = environment(interpreter(version), requirements(list(rendered.values())))
-            files = {case.id: rendered_test_files(rendered[case.id], case) for case in CASES}
-            roots = ":".join(str(project) for project in rendered.values())
-            per_file = count_tests(
-                [path for paths in files.values() for path in paths], base, roots, str(python)
+            done, outcomes = run_rendered_tests(
+                rendered.targets, base, rendered.roots, python=python
             )
-            tested = Results(python)
-            targets: list[Path | str] = []
-            for case in CASES:
-                for path in files[case.id]:
-                    if case.id in CODEC_ONLY:
-                        names = codec_only_tests(path)
-                        targets += [f"{path}::{name}" for name in names]
-                    else:
-                        names = list(per_file[str(path)])
-                        targets.append(path)
-                    counts = per_file[str(path)]
-                    tested.expected[case.id] = tested.expected.get(case.id, 0) + sum(
-                        counts[name] for name in names
-                    )
-            done, outcomes = run_rendered_tests(targets, base, roots, python=str(python))
-            tested.pytest_output = (
-                f"$ {python} -m pytest ...\n{done.stdout[-6000:]}{done.stderr[-3000:]}"
-            )
-            tested.outcomes = tally(outcomes, rendered)
-            built[version] = tested
+            output = f"$ {python} -m pytest ...\n{done.stdout[-6000:]}{done.stderr[-3000:]}"
+            built[version] = Results(output, outcomes)
         return built[version]
 
     yield build
@@ -244,10 +254,21 @@ def params() -> list[Any]:
 
 @pytest.mark.parametrize(("version", "case"), params())
 def test_generated_tests_pass_under(
-    version: str, case: Case, python_build: Callable[[str], Results]
+    version: str, case: Case, rendered: Rendered, python_build: Callable[[str], Results]
 ) -> None:
     tested = python_build(version)
-    expected = tested.expected[case.id]
+    project = rendered.projects[case.id]
+    expected = rendered.expected[case.id]
     assert expected > 0, tested.pytest_output
     wanted = {"collected": expected, "passed": expected, "failed": 0, "skipped": 0}
-    assert tested.outcomes[case.id] == wanted, tested.pytest_output
+    counted = tally(tested.outcomes, {case.id: project})[case.id]
+    not_passed = [
+        f"{outcome.result}: {outcome.name}"
+        for outcome in tested.outcomes
+        if outcome.result != "passed" and outcome.file.is_relative_to(project.resolve())
+    ]
+    assert counted == wanted, (
+        f"{case.id} under Python {version}: {counted}, wanted {wanted}\n"
+        + "\n".join(not_passed)
+        + f"\n\n{tested.pytest_output}"
+    )
