@@ -40,6 +40,11 @@ ENCRYPT = choices("encrypt")
 PROJECT_KINDS = choices("project_kind")
 
 
+def mode_name(encrypt: bool) -> str:
+    """The mode an encrypt answer picks, as case ids and folder names spell it."""
+    return "encrypted" if encrypt else "signed"
+
+
 @dataclass(frozen=True)
 class Case:
     """One rendering of the template: an id for test reports, and its answers."""
@@ -60,7 +65,7 @@ def code_cases(framework: str) -> list[Case]:
     """
     cases = []
     for serializer, encrypt in itertools.product(SERIALIZERS, ENCRYPT):
-        mode = "encrypted" if encrypt else "signed"
+        mode = mode_name(encrypt)
         cases.append(
             Case(
                 f"{framework}-{serializer}-{mode}",

@@ -1,14 +1,14 @@
 """The generated module and its tests work on every Python the generated projects support.
 
-The dev environment runs everything else on its own Python (3.11); this file runs the
-generated tests again under CPython 3.10, 3.12 and 3.13, found under pyenv's root
-(`pyenv root`, else $PYENV_ROOT, else ~/.pyenv). A missing interpreter fails, naming
-the command that installs it: it is never skipped.
+The rest of the suite runs the generated tests on the dev environment's Python (3.11 or
+later); this file runs them again under CPython 3.10, 3.12 and 3.13, found under pyenv's
+root (`pyenv root`, else $PYENV_ROOT, else ~/.pyenv). A missing interpreter fails,
+naming the command that installs it: it is never skipped.
 
 Each interpreter gets a virtual environment made with uv holding what the rendered
 pyproject.toml files list, kept across test sessions in the system's temporary folder
 (`copier-session-venvs-<uid>`, keyed by the interpreter and the requirements), so a
-second run installs nothing. Under each interpreter, one pytest process runs every
+second run installs nothing (delete it for the newest releases). Under each interpreter, one pytest process runs every
 framework's generated tests (json, signed) and the codec's own tests for every
 serializer x mode; each case then checks its own share of the results: exactly the
 tests its rendered files hold, all passed.
@@ -40,6 +40,7 @@ from helpers import (
     Case,
     Outcome,
     count_tests,
+    mode_name,
     run,
     run_rendered_tests,
     tally,
@@ -47,10 +48,6 @@ from helpers import (
 
 VERSIONS = ("3.10", "3.12", "3.13")
 VENV_CACHE = Path(tempfile.gettempdir(), f"copier-session-venvs-{os.getuid()}")
-
-
-def mode_of(encrypt: bool) -> str:
-    return "encrypted" if encrypt else "signed"
 
 
 FRAMEWORK_CASES = [
@@ -69,14 +66,14 @@ FRAMEWORK_CASES = [
 ]
 CODEC_CASES = [
     Case(
-        f"codec-{serializer}-{mode_of(encrypt)}",
+        f"codec-{serializer}-{mode_name(encrypt)}",
         {
             "framework": FRAMEWORKS[0],
             "serializer": serializer,
             "encrypt": encrypt,
             "project_kind": "new",
-            "package_path": f"codec_{serializer}_{mode_of(encrypt)}",
-            "tests_path": f"codec_tests_{serializer}_{mode_of(encrypt)}",
+            "package_path": f"codec_{serializer}_{mode_name(encrypt)}",
+            "tests_path": f"codec_tests_{serializer}_{mode_name(encrypt)}",
         },
     )
     for serializer, encrypt in itertools.product(SERIALIZERS, ENCRYPT)
