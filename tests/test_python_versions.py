@@ -8,10 +8,10 @@ naming the command that installs it: it is never skipped.
 Each interpreter gets a virtual environment made with uv holding what the rendered
 pyproject.toml files list, kept across test sessions in the system's temporary folder
 (`copier-session-venvs-<uid>`, keyed by the interpreter and the requirements), so a
-second run installs nothing (delete it for the newest releases). Under each interpreter, one pytest process runs every
-framework's generated tests (json, signed) and the codec's own tests for every
-serializer x mode; each case then checks its own share of the results: exactly the
-tests its rendered files hold, all passed.
+second run installs nothing (delete it for the newest releases). Under each
+interpreter, one pytest process runs every framework's generated tests (json, signed)
+and the codec's own tests for every serializer x mode; each case then checks its own
+share of the results: exactly the tests its rendered files hold, all passed.
 """
 
 from __future__ import annotations
