@@ -225,8 +225,13 @@ def python_build(
         if version not in built:
             python = str(environment(interpreter(version), rendered.requirements))
             base = tmp_path_factory.mktemp(f"python-{version}")
+            # a case whose tests do not import fails alone, the others still run
             done, outcomes = run_rendered_tests(
-                rendered.targets, base, rendered.roots, python=python
+                rendered.targets,
+                base,
+                rendered.roots,
+                "--continue-on-collection-errors",
+                python=python,
             )
             output = f"$ {python} -m pytest ...\n{done.stdout[-6000:]}{done.stderr[-3000:]}"
             built[version] = Results(output, outcomes)
