@@ -45,6 +45,7 @@ from helpers import (
     run_rendered_tests,
     tally,
 )
+from lifecycle import import_root
 
 VERSIONS = ("3.10", "3.12", "3.13")
 VENV_CACHE = Path(tempfile.gettempdir(), f"copier-session-venvs-{os.getuid()}")
@@ -177,7 +178,7 @@ class Rendered:
 
     @property
     def roots(self) -> str:
-        return ":".join(str(project) for project in self.projects.values())
+        return ":".join(str(import_root(project)) for project in self.projects.values())
 
 
 @dataclass
