@@ -24,8 +24,6 @@ security (S), complexity (C90), pytest style (PT) and naming (N)."""
 RUFF_IGNORED = "**/test_*.py:S101"
 """Tests assert: bandit's rule against assert is off in test files only."""
 PYRIGHT_MODES = ("basic", "strict")
-PYTHON_FLOOR = "3.10"
-"""The oldest Python the generated code supports, which pyright checks it against."""
 DJANGO_TYPES = "django-types==0.24.0"
 """The stubs some pyright users choose for Django instead of django-stubs. They install
 a folder of the same name, so they live apart from the dev environment's django-stubs."""
@@ -93,12 +91,12 @@ def pyright(
     mode: str,
     stubs: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """pyright in mode (basic or strict) over paths of the project, for Python 3.10,
-    importing first-party code from roots and third-party code from the dev
-    environment, with stubs (a folder of stub packages) ahead of its own."""
+    """pyright in mode (basic or strict) over paths of the project, importing
+    first-party code from roots and third-party code from the dev environment (whose
+    Python it checks against; tests/test_python_versions.py runs the code on the
+    others), with stubs (a folder of stub packages) ahead of the environment's."""
     config = {
         "typeCheckingMode": mode,
-        "pythonVersion": PYTHON_FLOOR,
         "extraPaths": [str(path) for path in [*([stubs] if stubs else []), *roots]],
     }
     with tempfile.TemporaryDirectory() as folder:
