@@ -30,6 +30,14 @@ def mypy_strict(project: Path) -> subprocess.CompletedProcess[str]:
     return gates.mypy_strict(project, project, ["app", "tests"], gates.mypy_cache("gates"))
 
 
+def pyright_basic(project: Path) -> subprocess.CompletedProcess[str]:
+    return gates.pyright(project, [project], ["app", "tests"], "basic")
+
+
+def pyright_strict(project: Path) -> subprocess.CompletedProcess[str]:
+    return gates.pyright(project, [project], ["app", "tests"], "strict")
+
+
 Gate = Callable[[Path], subprocess.CompletedProcess[str]]
 BREAKAGES: list[tuple[Gate, str, str]] = [
     (ruff_format, "MIN_SECRET_BYTES: Final = 32", "MIN_SECRET_BYTES:   Final   =   32"),
@@ -39,6 +47,13 @@ BREAKAGES: list[tuple[Gate, str, str]] = [
         "from __future__ import annotations\nimport os\n",
     ),
     (mypy_strict, "def get_session() -> Session:", "def get_session() -> int:"),
+    (pyright_basic, "def get_session() -> Session:", "def get_session() -> int:"),
+    # Only strict mode asks for every parameter's type.
+    (
+        pyright_strict,
+        "def _check_keys(keys: Iterable[object]) -> None:",
+        "def _check_keys(keys) -> None:",
+    ),
 ]
 
 
