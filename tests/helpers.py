@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -182,16 +182,32 @@ def count_tests(
     return counts
 
 
+PYTEST_PLUGINS = {"aiohttp": ("pytest_asyncio.plugin", "pytest_aiohttp.plugin")}
+"""The pytest plugins (modules) a framework's generated tests need: the pytest-aiohttp its
+test_packages list, with the pytest-asyncio it runs on."""
+
+
+def plugins_of(frameworks: Iterable[str]) -> list[str]:
+    """The pytest plugins the generated tests of these frameworks need, each once."""
+    needed = (plugin for name in frameworks for plugin in PYTEST_PLUGINS.get(name, ()))
+    return list(dict.fromkeys(needed))
+
+
 def run_rendered_tests(
     paths: Sequence[Path | str],
     base: Path,
     pythonpath: str,
     *options: str,
     python: str = tool("python"),
+    plugins: Sequence[str] = (),
 ) -> tuple[subprocess.CompletedProcess[str], list[Outcome]]:
     """Run rendered projects' tests (files or node ids) in one pytest process under python
     (the dev environment's by default; rootdir base) and read each test's outcome from
-    its JUnit report."""
+    its JUnit report.
+
+    Only the pytest plugins named are loaded (modules, e.g. PYTEST_PLUGINS' values), as in
+    a project that installs just what the generated README lists; the dev environment's
+    other plugins (pytest-copie, hypothesis, faker, ...) would cost each run seconds."""
     report = base / "junit.xml"
     done = run(
         [
@@ -201,6 +217,7 @@ def run_rendered_tests(
             "-q",
             "-p",
             "no:cacheprovider",
+            *(f"-p{plugin}" for plugin in plugins),
             "--import-mode=importlib",
             "-o",
             "junit_family=xunit1",
@@ -211,7 +228,7 @@ def run_rendered_tests(
             *map(str, paths),
         ],
         cwd=base,
-        env={"PYTHONPATH": pythonpath},
+        env={"PYTHONPATH": pythonpath, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
     )
     outcomes = []
     if report.exists():

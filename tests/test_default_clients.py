@@ -23,10 +23,11 @@ from pathlib import Path
 import pytest
 from copier import run_copy
 
-from helpers import FRAMEWORKS, run_rendered_tests
+from helpers import FRAMEWORKS, PYTEST_PLUGINS, run_rendered_tests
 from lifecycle import write_files
 
 CART = {"cart_id": "c-1"}
+ASYNCIO_PLUGIN = "pytest_asyncio.plugin"
 USER_STYLE_TEST = "test_default_client_keeps_the_session"
 """The generated tests' own user-style test, the same name for every framework."""
 ENV_SECRET = """\
@@ -43,7 +44,12 @@ class Host:
     """The host's own files (besides pyproject.toml) and the pytest plugins its tests use."""
 
     files: dict[str, str]
-    asyncio: bool = False
+    plugins: tuple[str, ...] = ()
+    """The pytest plugins (modules) the host's tests use; no other plugin is loaded."""
+
+    @property
+    def asyncio(self) -> bool:
+        return ASYNCIO_PLUGIN in self.plugins
 
 
 def starlette_like(app: str) -> Host:
@@ -184,7 +190,7 @@ def client(app):
 """,
             "tests/test_cart.py": test,
         },
-        asyncio=framework == "quart",
+        plugins=(ASYNCIO_PLUGIN,) if framework == "quart" else (),
     )
 
 
@@ -365,7 +371,7 @@ async def test_cart_is_kept(aiohttp_server, aiohttp_client):
     assert await (await client.get("/cart")).json() == {CART}
 """,
         },
-        asyncio=True,
+        plugins=PYTEST_PLUGINS["aiohttp"],
     ),
     "sanic": Host(
         {
@@ -404,7 +410,7 @@ async def test_cart_is_kept():
     assert response.json == {CART}
 """,
         },
-        asyncio=True,
+        plugins=(ASYNCIO_PLUGIN,),
     ),
     "bottle": Host(
         {
@@ -548,9 +554,8 @@ def test_host_test_with_the_default_client_keeps_the_session(
         quiet=True,
     )
 
-    plugins = [] if host.asyncio else ["-p", "no:aiohttp", "-p", "no:asyncio"]
     tests = project / "tests"
-    done, outcomes = run_rendered_tests([tests], project, str(project), "-rA", *plugins)
+    done, outcomes = run_rendered_tests([tests], project, str(project), "-rA", plugins=host.plugins)
     report = done.stdout[-6000:] + done.stderr[-3000:]
     assert done.returncode == 0, report
     assert outcomes, report
@@ -565,7 +570,9 @@ def test_host_test_with_the_default_client_keeps_the_session(
             continue  # Python 3.13 has no cgi module: WebOb imports legacy-cgi, silent
         others = [kept for kept in ignored if kept != dropped]
         (project / "pyproject.toml").write_text(host_pyproject(framework, others, host.asyncio))
-        strict, _ = run_rendered_tests([tests / "test_cart.py"], project, str(project), *plugins)
+        strict, _ = run_rendered_tests(
+            [tests / "test_cart.py"], project, str(project), plugins=host.plugins
+        )
         warning = dropped.split(":")[1]
         assert strict.returncode != 0, f"{dropped!r} is not needed"
         assert warning in strict.stdout + strict.stderr, strict.stdout[-3000:]

@@ -27,6 +27,7 @@ from helpers import (
     code_cases,
     count_tests,
     files_under,
+    plugins_of,
     residue,
     run_rendered_tests,
     tally,
@@ -110,7 +111,9 @@ def run_generated_tests(rendered: Rendered, cases: list[Case], base: Path) -> No
     select = (
         ["-k", " and ".join(f"not {name}" for name in sorted(deselected))] if deselected else []
     )
-    tested, outcomes = run_rendered_tests(files, base, roots, *select)
+    tested, outcomes = run_rendered_tests(
+        files, base, roots, *select, plugins=plugins_of([framework])
+    )
     rendered.pytest_output = (
         f"$ pytest {shlex.join(select)} ...\n" + tested.stdout[-6000:] + tested.stderr[-3000:]
     )

@@ -41,6 +41,7 @@ from helpers import (
     Outcome,
     count_tests,
     mode_name,
+    plugins_of,
     run,
     run_rendered_tests,
     tally,
@@ -233,6 +234,7 @@ def python_build(
                 rendered.roots,
                 "--continue-on-collection-errors",
                 python=python,
+                plugins=plugins_of(FRAMEWORKS),
             )
             output = f"$ {python} -m pytest ...\n{done.stdout[-6000:]}{done.stderr[-3000:]}"
             built[version] = Results(output, outcomes)
