@@ -20,9 +20,11 @@ from typing import Any
 
 import pytest
 
-from helpers import ROOT, run_rendered_tests
+from helpers import ROOT, plugins_of, run_rendered_tests
 
-FRAMEWORKS = ("flask", "fastapi", "django", "aiohttp", "litestar")
+FRAMEWORKS = ("flask", "fastapi", "django", "aiohttp")
+"""One framework per kind of glue: Werkzeug's (Flask, Quart), the ASGI middleware (FastAPI,
+Starlette, Litestar), Django's middleware, aiohttp's; the codec is the same in all."""
 MODES = ("signed", "encrypted")
 MODULE = Path("utilities", "session.py")
 TARGET = "mutation_target"
@@ -65,7 +67,7 @@ MUTATIONS = [
         "Vary dropped",
         'fields.append("Cookie")',
         "pass",
-        frameworks=("flask", "fastapi", "aiohttp", "litestar"),
+        frameworks=("flask", "fastapi", "aiohttp"),
     ),
     Mutation(
         "Vary dropped",
@@ -77,7 +79,7 @@ MUTATIONS = [
         "Cache-Control merge dropping no-store",
         'dropped = ("public", "private", "must-revalidate")',
         'dropped = ("public", "private", "must-revalidate", "no-store")',
-        frameworks=("flask", "fastapi", "aiohttp", "litestar"),
+        frameworks=("flask", "fastapi", "aiohttp"),
     ),
     Mutation(
         "Cache-Control merge dropping no-store",
@@ -187,6 +189,7 @@ def mutants(
                 f"{base}:{ROOT / 'tests'}",
                 "-p",
                 "first_failure",
+                plugins=plugins_of([framework]),
             )
             result.output = tested.stdout[-4000:] + tested.stderr[-2000:]
             for outcome in outcomes:
