@@ -104,7 +104,8 @@ def code_cases(framework: str) -> list[Case]:
                 "import_path": "typed_app",
                 "tests_path": "typed_tests",
                 "secure": False,
-                "cookie_domain": "example.com",
+                # as older guides write it: the module writes Domain=example.com
+                "cookie_domain": ".example.com",
                 "max_age": 60,
                 "session_fields": {
                     "cart_id": "str",
