@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from helpers import run, tool
@@ -85,26 +86,36 @@ def mypy_strict(
 
 
 def pyright(
-    project: Path,
-    roots: list[Path],
-    paths: list[str],
-    mode: str,
+    roots: Mapping[Path, Path],
+    modes: Mapping[str, Sequence[Path]],
     stubs: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """pyright in mode (basic or strict) over paths of the project, importing
-    first-party code from roots and third-party code from the dev environment (whose
-    Python it checks against; tests/test_python_versions.py runs the code on the
-    others), with stubs (a folder of stub packages) ahead of the environment's."""
-    config = {
-        "typeCheckingMode": mode,
-        "extraPaths": [str(path) for path in [*([stubs] if stubs else []), *roots]],
-    }
+    """pyright over the paths of each mode (PYRIGHT_MODES) in one run, so that the types of
+    the framework are read once: basic is the default, the strict paths are listed under
+    "strict" (as if each began with `# pyright: strict`). Each project folder (a key of
+    roots) imports first-party code from its import root (the value) and third-party code
+    from the dev environment (whose Python it checks against; tests/test_python_versions.py
+    runs the code on the others), with stubs (a folder of stub packages) ahead of it."""
+    assert set(modes) <= set(PYRIGHT_MODES), modes
+    extra = [str(stubs)] if stubs else []
+    paths = [str(path) for mode in PYRIGHT_MODES for path in modes.get(mode, ())]
     with tempfile.TemporaryDirectory() as folder:
+        config = {
+            "typeCheckingMode": "basic",
+            # for files outside every project (the stubs' own imports among them)
+            "extraPaths": extra,
+            # pyright ignores absolute paths here
+            "strict": [os.path.relpath(path, folder) for path in modes.get("strict", ())],
+            "executionEnvironments": [
+                {"root": os.path.relpath(project, folder), "extraPaths": [*extra, str(root)]}
+                for project, root in roots.items()
+            ],
+        }
         settings = Path(folder, "pyrightconfig.json")
         settings.write_text(json.dumps(config))
         return run(
             [tool("pyright"), "--pythonpath", sys.executable, "-p", str(settings), *paths],
-            cwd=project,
+            cwd=Path(folder),
         )
 
 

@@ -31,11 +31,11 @@ def mypy_strict(project: Path) -> subprocess.CompletedProcess[str]:
 
 
 def pyright_basic(project: Path) -> subprocess.CompletedProcess[str]:
-    return gates.pyright(project, [project], ["app", "tests"], "basic")
+    return gates.pyright({project: project}, {"basic": [project / "app", project / "tests"]})
 
 
 def pyright_strict(project: Path) -> subprocess.CompletedProcess[str]:
-    return gates.pyright(project, [project], ["app", "tests"], "strict")
+    return gates.pyright({project: project}, {"strict": [project / "app", project / "tests"]})
 
 
 Gate = Callable[[Path], subprocess.CompletedProcess[str]]

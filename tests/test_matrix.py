@@ -11,6 +11,7 @@ first framework's build only.
 from __future__ import annotations
 
 import shlex
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -54,27 +55,33 @@ class Rendered:
 
     cases: list[Case]
     projects: dict[str, Path]
+    base: Path
     pytest_output: str = ""
     outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
     expected: dict[str, int] = field(default_factory=dict)
-    pyright_runs: dict[tuple[str, bool], subprocess.CompletedProcess[str]] = field(
-        default_factory=dict
-    )
+    pyright_runs: dict[bool, subprocess.CompletedProcess[str]] = field(default_factory=dict)
 
-    def pyright(self, mode: str, django_types: bool = False) -> subprocess.CompletedProcess[str]:
-        """pyright in mode over every case at once (one run costs what loading the
-        framework's types costs), with django-types instead of django-stubs if asked."""
-        key = (mode, django_types)
-        if key not in self.pyright_runs:
-            roots = [import_root(self.projects[case.id]) for case in self.cases]
-            paths = [
-                str(self.projects[case.id] / folder)
-                for case in self.cases
-                for folder in (package_path(case), folder_of_tests(case))
-            ]
+    def checked_in(self, mode: str, case: Case) -> Path:
+        """The copy of the case's project that pyright checks in mode."""
+        return self.base / f"pyright-{mode}" / case.id
+
+    def pyright(self, django_types: bool = False) -> subprocess.CompletedProcess[str]:
+        """pyright over every case, in each mode its own copy, at once (one run costs
+        what loading the framework's types costs), with django-types if asked."""
+        if django_types not in self.pyright_runs:
+            roots: dict[Path, Path] = {}
+            modes: dict[str, list[Path]] = {}
+            for mode in gates.PYRIGHT_MODES:
+                for case in self.cases:
+                    copy = self.checked_in(mode, case)
+                    if not copy.exists():
+                        shutil.copytree(self.projects[case.id], copy)
+                    roots[copy] = import_root(copy)
+                    folders = (package_path(case), folder_of_tests(case))
+                    modes.setdefault(mode, []).extend(copy / folder for folder in folders)
             stubs = gates.django_types() if django_types else None
-            self.pyright_runs[key] = gates.pyright(roots[0], roots, paths, mode, stubs)
-        return self.pyright_runs[key]
+            self.pyright_runs[django_types] = gates.pyright(roots, modes, stubs)
+        return self.pyright_runs[django_types]
 
 
 def package_path(case: Case) -> str:
@@ -132,7 +139,7 @@ def framework_build(
             cases = code_cases(framework)
             base = tmp_path_factory.mktemp(f"matrix-{framework}")
             projects = {case.id: render(**case.answers) for case in cases}
-            rendered = Rendered(cases, projects)
+            rendered = Rendered(cases, projects, base)
             run_generated_tests(rendered, cases, base)
             built[framework] = rendered
         return built[framework]
@@ -190,24 +197,26 @@ def test_code_passes_mypy_strict(case: Case, built: Rendered) -> None:
     assert done.returncode == 0, gates.output(done)
 
 
-def pyright_verdict(case: Case, built: Rendered, done: subprocess.CompletedProcess[str]) -> str:
-    """pyright's output, with this case's own diagnostics first."""
-    project = str(built.projects[case.id])
-    own = [line for line in done.stdout.splitlines() if line.strip().startswith(project)]
-    return "this case:\n" + "\n".join(own) + "\n\nwhole run:\n" + gates.output(done)
+def pyright_verdict(
+    case: Case, mode: str, built: Rendered, done: subprocess.CompletedProcess[str]
+) -> str:
+    """pyright's output, with this case's own diagnostics in mode first."""
+    copy = str(built.checked_in(mode, case))
+    own = [line for line in done.stdout.splitlines() if line.strip().startswith(copy)]
+    return f"this case, {mode}:\n" + "\n".join(own) + "\n\nwhole run:\n" + gates.output(done)
 
 
 @pytest.mark.parametrize("mode", gates.PYRIGHT_MODES)
 def test_code_passes_pyright(case: Case, built: Rendered, mode: str) -> None:
-    done = built.pyright(mode)
-    assert done.returncode == 0, pyright_verdict(case, built, done)
+    done = built.pyright()
+    assert done.returncode == 0, pyright_verdict(case, mode, built, done)
 
 
 @pytest.mark.parametrize("mode", gates.PYRIGHT_MODES)
 @pytest.mark.parametrize("case", params(DJANGO_CASES), indirect=True)
 def test_code_passes_pyright_with_django_types(case: Case, built: Rendered, mode: str) -> None:
-    done = built.pyright(mode, django_types=True)
-    assert done.returncode == 0, pyright_verdict(case, built, done)
+    done = built.pyright(django_types=True)
+    assert done.returncode == 0, pyright_verdict(case, mode, built, done)
 
 
 def test_generated_tests_all_run_and_pass(case: Case, built: Rendered) -> None:
