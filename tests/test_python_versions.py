@@ -10,8 +10,11 @@ pyproject.toml files list, kept across test sessions in the system's temporary f
 (`copier-session-venvs-<uid>`, keyed by the interpreter and the requirements), so a
 second run installs nothing (delete it for the newest releases). Under each
 interpreter, one pytest process runs every framework's generated tests (json, signed)
-and the codec's own tests for every serializer x mode; each case then checks its own
-share of the results: exactly the tests its rendered files hold, all passed.
+and the codec's own tests for every serializer x mode, with the rendered pytest settings
+and every warning an error but those they ignore: in an environment of just the listed
+packages, a deprecation warning from one of them fails (Starlette's TestClient on httpx
+instead of httpx2, say). Each case then checks its own share of the results: exactly the
+tests its rendered files hold, all passed.
 """
 
 from __future__ import annotations
@@ -133,6 +136,26 @@ def requirements(projects: list[Path]) -> list[str]:
     return sorted(listed)
 
 
+LAYOUT_SETTINGS = ("testpaths", "pythonpath", "filterwarnings")
+"""pytest settings that this run sets its own way: where tests and code are, warnings."""
+
+
+def pytest_options(projects: list[Path]) -> list[str]:
+    """The rendered pyproject.toml files' pytest settings as options: every warning is an
+    error but those they ignore (the ones no version of the listed packages avoids), and
+    their other settings (pytest-asyncio's loop scope) apply."""
+    ignored: set[str] = set()
+    settings: dict[str, str] = {}
+    for project in projects:
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+        ini = pyproject["tool"]["pytest"]["ini_options"]
+        ignored.update(ini.get("filterwarnings", []))
+        settings.update({k: v for k, v in ini.items() if k not in LAYOUT_SETTINGS})
+    filters = [option for line in sorted(ignored) for option in ("-W", line)]
+    overrides = [option for item in sorted(settings.items()) for option in ("-o", "=".join(item))]
+    return ["-W", "error", *filters, *overrides]
+
+
 def environment(python: Path, wanted: list[str]) -> Path:
     """A virtual environment of python holding wanted, made once and then reused."""
     version = run([str(python), "-VV"], cwd=python.parent).stdout.strip()
@@ -174,6 +197,7 @@ class Rendered:
 
     projects: dict[str, Path]
     requirements: list[str]
+    pytest_options: list[str]
     targets: list[Path | str] = field(default_factory=list)
     expected: dict[str, int] = field(default_factory=dict)
 
@@ -198,7 +222,8 @@ def rendered_test_files(project: Path, case: Case) -> list[Path]:
 def rendered(render: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     """Every case rendered and its tests counted, once per test session."""
     projects = {case.id: render(**case.answers) for case in CASES}
-    result = Rendered(projects, requirements(list(projects.values())))
+    made = list(projects.values())
+    result = Rendered(projects, requirements(made), pytest_options(made))
     files = {case.id: rendered_test_files(projects[case.id], case) for case in CASES}
     every_file = [path for paths in files.values() for path in paths]
     per_file = count_tests(every_file, tmp_path_factory.mktemp("counted"), result.roots)
@@ -233,6 +258,7 @@ def python_build(
                 base,
                 rendered.roots,
                 "--continue-on-collection-errors",
+                *rendered.pytest_options,
                 python=python,
                 plugins=plugins_of(FRAMEWORKS),
             )
