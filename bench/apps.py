@@ -173,7 +173,11 @@ def flask_app(context: Context, session: str, routes: Mapping[str, View]) -> Ser
     return lambda path, cookie: drivers.wsgi(app, path, cookie)
 
 
-_django_apps = 0
+class _URLConf:
+    """One Django app's URLconf: its routes alone, so no app pays for another's."""
+
+    def __init__(self, urlpatterns: list[Any]) -> None:
+        self.urlpatterns = urlpatterns
 
 
 def django_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
@@ -181,15 +185,9 @@ def django_app(context: Context, session: str, routes: Mapping[str, View]) -> Se
 
     configure_django()
     from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
     from django.http import HttpRequest, HttpResponse
-    from django.urls import clear_url_caches, path
-
-    from bench import django_urls
-
-    global _django_apps
-    _django_apps += 1
-    prefix = f"/app{_django_apps}"
+    from django.urls import path
 
     def endpoint(view: View) -> Callable[[HttpRequest], HttpResponse]:
         def respond(request: HttpRequest) -> HttpResponse:
@@ -198,9 +196,7 @@ def django_app(context: Context, session: str, routes: Mapping[str, View]) -> Se
 
         return respond
 
-    for route, view in routes.items():
-        django_urls.urlpatterns.append(path(f"{prefix[1:]}{route}", endpoint(view)))
-    clear_url_caches()
+    urlconf = _URLConf([path(route[1:], endpoint(view)) for route, view in routes.items()])
     middleware = {
         NONE: [],
         NATIVE: ["django.contrib.sessions.middleware.SessionMiddleware"],
@@ -208,8 +204,10 @@ def django_app(context: Context, session: str, routes: Mapping[str, View]) -> Se
     settings.MIDDLEWARE = middleware.get(session) or [
         f"{_module(context).__name__}.SessionCookieMiddleware"
     ]
-    app = cast(WSGIApplication, WSGIHandler())
-    return lambda route, cookie: drivers.wsgi(app, prefix + route, cookie)
+    app = WSGIHandler()
+    # Django resolves a request's path with request.urlconf when it has one
+    app.request_class = type("BenchRequest", (WSGIRequest,), {"urlconf": urlconf})
+    return lambda route, cookie: drivers.wsgi(cast(WSGIApplication, app), route, cookie)
 
 
 def falcon_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:

@@ -1,4 +1,4 @@
-"""URLs of the Django apps the bench calls (its ROOT_URLCONF), added by bench.apps."""
+"""The bench's ROOT_URLCONF: empty, as every Django app it calls has a URLconf of its own."""
 
 from __future__ import annotations
 

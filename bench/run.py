@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 from bench import apps, codecs
+from bench.profile import profile
 from bench.render import Variant, codec_variants, render_all
 from bench.timing import (
     RETRIES,
@@ -62,6 +63,8 @@ class Settings:
     batch_ns: int
     request_batch_ns: int
     runs: int
+    profile: tuple[str, ...] = ()
+    """Apps to profile instead of timing anything, as "framework|kind"."""
 
 
 QUICK = Settings(rounds=12, batch_ns=200_000, request_batch_ns=1_000_000, runs=1)
@@ -78,6 +81,13 @@ def parse(argv: Sequence[str]) -> Settings:
     parser.add_argument("--batch-ms", type=float, help="CPU time of one codec batch, in ms")
     parser.add_argument("--request-batch-ms", type=float, help="the same for a request batch")
     parser.add_argument("--runs", type=int, help="independent runs, for their spread")
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="FRAMEWORK|KIND",
+        help='profile one app instead, such as "Falcon|generated write" (repeatable)',
+    )
     options = parser.parse_args(argv)
     base = QUICK if options.quick else FULL
 
@@ -89,6 +99,7 @@ def parse(argv: Sequence[str]) -> Settings:
         batch_ns=nanoseconds(options.batch_ms, base.batch_ns),
         request_batch_ns=nanoseconds(options.request_batch_ms, base.request_batch_ns),
         runs=options.runs or base.runs,
+        profile=tuple(options.profile),
     )
 
 
@@ -536,6 +547,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         modules = render_all(wanted, Path(workdir))
         with asyncio.Runner() as runner:
             bench = prepare(modules, runner)
+            if settings.profile:
+                print(profiles(bench, settings.profile))
+                return 0
             runs = [run(settings, bench, seed) for seed in range(settings.runs)]
     print(report(runs))
     return 0
+
+
+def profiles(bench: Bench, wanted: Sequence[str]) -> str:
+    """The profile of each wanted app, after its framework's plain app's."""
+    found = {f"{case.framework}|{case.kind}": case for case in bench.requests}
+    out = []
+    for name in wanted:
+        if name not in found:
+            raise SystemExit(f"no app {name!r}; the apps are: {', '.join(found)}")
+        framework = found[name].framework
+        out += [profile(found[f"{framework}|{PLAIN}"]), profile(found[name])]
+    return "\n".join(out)
