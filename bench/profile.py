@@ -13,7 +13,7 @@ import pstats
 from bench.apps import RequestCase
 
 CALLS = 5000
-TOP = 20
+TOP = 30
 
 
 def profile(case: RequestCase, calls: int = CALLS, top: int = TOP) -> str:
@@ -25,5 +25,5 @@ def profile(case: RequestCase, calls: int = CALLS, top: int = TOP) -> str:
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    stats.strip_dirs().sort_stats("tottime").print_stats(top)
+    stats.strip_dirs().sort_stats("cumulative").print_stats(top)
     return f"{case.framework} {case.kind}, {calls} requests:\n{out.getvalue().strip()}\n"

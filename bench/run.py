@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import os
 import platform
 import sys
 import tempfile
@@ -502,13 +503,27 @@ def keyed_note(results: Results) -> list[str]:
     ]
 
 
+def machine() -> str:
+    """The processor, its count and the Python the run used."""
+    cpuinfo = Path("/proc/cpuinfo")
+    models = [
+        line.split(":", 1)[1].strip()
+        for line in (cpuinfo.read_text().splitlines() if cpuinfo.is_file() else [])
+        if line.startswith("model name")
+    ]
+    model = models[0] if models else platform.processor() or platform.machine()
+    return (
+        f"{model}, {os.cpu_count()} CPUs seen by Python, {platform.system()} "
+        f"{platform.machine()}, Python {platform.python_version()}"
+    )
+
+
 def report(runs: Sequence[Results]) -> str:
     results = runs[0]
     settings, measurement = results.settings, results.measurement
     rerun = 100 * measurement.reruns / measurement.batches
     out = [
-        f"Python {platform.python_version()} on {platform.machine()}, "
-        f"{settings.rounds} rounds of interleaved batches of about "
+        f"{machine()}; {settings.rounds} rounds of interleaved batches of about "
         f"{settings.request_batch_ns / 1e6:g} ms of CPU for each request case and "
         f"{settings.batch_ns / 1e6:g} ms for each codec case ({rerun:.0f}% of batches run "
         "again because the process was descheduled during them, "
