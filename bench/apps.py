@@ -31,6 +31,7 @@ from bench.views import (
     SESSION_VIEWS,
     STORED_SESSION,
     WRITTEN_SESSION,
+    NativeSession,
     View,
     generated_views,
     native_views,
@@ -165,12 +166,21 @@ def flask_app(context: Context, session: str, routes: Mapping[str, View]) -> Ser
     from flask import session as native
 
     app = Flask(f"bench_flask_{session}")
+    _flask_routes(app, session, routes, lambda body: lambda: body(lambda: native))
+    return lambda path, cookie: drivers.wsgi(app, path, cookie)
+
+
+def _flask_routes(
+    app: Any,
+    session: str,
+    routes: Mapping[str, View],
+    endpoint: Callable[[Callable[[NativeSession], str]], Callable[[], Any]],
+) -> None:
+    """A Flask or Quart app's secret (unless it has no session) and routes."""
     if session != NONE:
         app.config["SECRET_KEY"] = SECRET
     for path, view in routes.items():
-        body = view.body
-        app.add_url_rule(path, path, lambda body=body: body(lambda: native))
-    return lambda path, cookie: drivers.wsgi(app, path, cookie)
+        app.add_url_rule(path, path, endpoint(view.body))
 
 
 class _URLConf:
@@ -279,16 +289,14 @@ def quart_app(context: Context, session: str, routes: Mapping[str, View]) -> Ser
     from quart import Quart
     from quart import session as native
 
-    app = Quart(f"bench_quart_{session}")
-    if session != NONE:
-        app.config["SECRET_KEY"] = SECRET
-    for path, view in routes.items():
-        body = view.body
-
-        async def respond(body: Callable[..., str] = body) -> str:
+    def endpoint(body: Callable[[NativeSession], str]) -> Callable[[], Any]:
+        async def respond() -> str:
             return body(lambda: native)
 
-        app.add_url_rule(path, path, respond)
+        return respond
+
+    app = Quart(f"bench_quart_{session}")
+    _flask_routes(app, session, routes, endpoint)
     drivers.lifespan(context.runner, app)
     return lambda path, cookie: drivers.asgi(context.runner, app, path, cookie)
 

@@ -11,7 +11,7 @@ import asyncio
 import io
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -162,11 +162,21 @@ def asgi(
         decoded = [(name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in raw]
         return Reply(int(start["status"]), decoded, body)
 
+    return _run_in(runner, once, lambda: app(dict(template), receiver(), discard))
+
+
+def _run_in(
+    runner: asyncio.Runner,
+    once: Callable[[], Coroutine[Any, Any, Reply]],
+    respond: Callable[[], Awaitable[object]],
+) -> Driven:
+    """An async app's request in the runner's loop: once, answered, or n times, timed."""
+
     async def many(n: int) -> tuple[int, int]:
         wall, cpu = time.perf_counter_ns, time.thread_time_ns
         wall_start, cpu_start = wall(), cpu()
         for _ in range(n):
-            await app(dict(template), receiver(), discard)
+            await respond()
         return wall() - wall_start, cpu() - cpu_start
 
     def call() -> Reply:
@@ -275,17 +285,4 @@ def aiohttp(runner: asyncio.Runner, app: web.Application, path: str, cookie: str
         pairs = [(name.lower(), value) for name, value in writer.headers.items()]
         return Reply(status, pairs, writer.body)
 
-    async def many(n: int) -> tuple[int, int]:
-        wall, cpu = time.perf_counter_ns, time.thread_time_ns
-        wall_start, cpu_start = wall(), cpu()
-        for _ in range(n):
-            await respond()
-        return wall() - wall_start, cpu() - cpu_start
-
-    def call() -> Reply:
-        return runner.run(once())
-
-    def batch(n: int) -> tuple[int, int]:
-        return runner.run(many(n))
-
-    return call, batch
+    return _run_in(runner, once, respond)
