@@ -397,7 +397,11 @@ def sanic_app(context: Context, session: str, routes: Mapping[str, View]) -> Ser
     global _sanic_apps
     _sanic_apps += 1
     app: Sanic[Any, Any] = Sanic(f"bench_sanic_{_sanic_apps}", configure_logging=False)
-    app.config.TOUCHUP = False
+    # TouchUp, on by default, rewrites Sanic's own classes at start-up to drop the
+    # dispatch of every signal the app has no handler for. It rewrites them for the whole
+    # process, and fails when run again: only the first app runs it, which does for all
+    # (none of them handles a signal, middleware are not signals).
+    app.config.TOUCHUP = _sanic_apps == 1
     if session == GENERATED:
         _module(context).SessionCookieMiddleware(app, secret=SECRET)
     for path, view in routes.items():
