@@ -1,42 +1,71 @@
-"""Per-request cost: the same view with and without a session, called the way a server would.
+"""Per-request cost: the same views with no session, the framework's own, and the module.
 
 Each framework gets a plain app (no session installed, a view returning a constant)
-and, for each session implementation, an app whose view reads the cart id from the
-session and writes the user id into it, sent a valid cookie. Apps are called
-directly: WSGI apps with an environ dict and start_response, ASGI apps with a scope
-dict and receive/send callables (no test client, no server, no network).
+and, for its own cookie session where it has one and for the generated module, one app
+per measured view (untouched, read, read and write: see bench.views), each sent a valid
+cookie that the app itself wrote through its SEED view. The apps are called the way a
+server calls them (bench.drivers).
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
-import sys
-import time
-from collections.abc import Callable, Iterable, Mapping
+import hashlib
+import json
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, cast
-from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+from wsgiref.types import WSGIApplication
 
-from bench.codecs import SECRET, BenchError, Codec, generated
+from bench import drivers
+from bench.codecs import SECRET, BenchError
+from bench.drivers import Reply, Serve
 from bench.timing import Batch
-from bench.views import CART_ID, USER_ID, generated_view
+from bench.views import (
+    CART_ID,
+    DUMP,
+    MEASURED,
+    PLAIN,
+    SEED,
+    SESSION_VIEWS,
+    STORED_SESSION,
+    WRITTEN_SESSION,
+    NativeSession,
+    View,
+    generated_views,
+    native_views,
+)
 
-ASGIApp = Callable[..., Any]
-KEYED_PLAIN = "plain, SECRET_KEY set"
+NONE, KEYED, NATIVE, GENERATED = "none", "none, SECRET_KEY set", "native", "generated"
+"""The sessions an app has: none, none with the secret the module needs, its own, the module."""
+PLAIN_VIEW = "plain"
+KEY_32 = hashlib.sha256(SECRET.encode()).digest()
+"""A 32-byte key for the native sessions that take raw key bytes."""
 
 
 @dataclass(frozen=True)
-class Reply:
-    """What an app answered: status, headers (names lower-cased) and body."""
+class Context:
+    """What the app builders need: the event loop for async apps, the generated module."""
 
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
+    runner: asyncio.Runner
+    module: ModuleType | None
 
-    def values(self, name: str) -> list[str]:
-        return [value for key, value in self.headers if key == name]
+
+Build = Callable[[Context, str, Mapping[str, View]], Serve]
+"""Makes a framework's app with one of the sessions above and the given routes."""
+
+
+@dataclass(frozen=True)
+class Framework:
+    label: str
+    name: str
+    """The template's framework answer."""
+    build: Build
+    native: bool
+    """Whether the framework has a cookie session of its own to measure."""
+    keyed: bool = False
+    """Whether the secret the module reads turns on the framework's own session."""
 
 
 @dataclass(frozen=True)
@@ -44,339 +73,385 @@ class RequestCase:
     """One app and the request it is sent: call it once (to check) or in batches."""
 
     framework: str
-    kind: str
-    """"plain", "native" or "generated", or another plain view ("plain, ...")."""
-    expected_body: str
+    session: str
+    view: str
     call: Callable[[], Reply]
     batch: Batch
-    verify_cookie: Callable[[str], bool] | None = None
-    """For session views: whether a Set-Cookie value holds the written user id."""
-    baseline: str = "plain"
-    """The kind of the plain view this session view's overhead is measured against."""
+    cookie: str | None = None
+    dump: Callable[[str | None], Reply] | None = None
+    """For session apps: their DUMP view, sent a Cookie header."""
+
+    @property
+    def kind(self) -> str:
+        return f"{self.session} {self.view}"
 
 
-def cookie_value(set_cookie: str) -> str:
-    """The value of a Set-Cookie header."""
-    return set_cookie.split(";", 1)[0].split("=", 1)[1]
+def cookie_header(set_cookies: list[str]) -> str:
+    """The Cookie header a browser sends back after these Set-Cookie headers."""
+    pairs = [line.split(";", 1)[0].strip() for line in set_cookies]
+    return "; ".join(pair for pair in pairs if not pair.endswith("="))
+
+
+def _dumped(case: RequestCase, cookie: str | None) -> object:
+    assert case.dump is not None
+    reply = case.dump(cookie)
+    if reply.status != 200:
+        raise BenchError(f"{case.framework} {case.kind}: dump status {reply.status}")
+    return json.loads(reply.body)
 
 
 def check(case: RequestCase) -> Reply:
     """Call the app once and make sure it did the work the bench means to time."""
-    reply = case.call()
     label = f"{case.framework} {case.kind}"
+    reply = case.call()
     if reply.status != 200:
         raise BenchError(f"{label}: status {reply.status}: {reply.body[:500]!r}")
-    if reply.body.decode() != case.expected_body:
-        raise BenchError(f"{label}: body {reply.body!r}, expected {case.expected_body!r}")
+    reads = case.view in ("read", "write")
+    expected = str(STORED_SESSION["cart_id"]) if reads else CART_ID
+    if reply.body.decode() != expected:
+        raise BenchError(f"{label}: body {reply.body!r}, expected {expected!r}")
     cookies = reply.values("set-cookie")
-    if case.verify_cookie is None:
-        if cookies:
-            raise BenchError(f"{label}: a plain view set a cookie: {cookies}")
-    elif len(cookies) != 1 or not case.verify_cookie(cookie_value(cookies[0])):
-        raise BenchError(f"{label}: Set-Cookie {cookies} does not hold the written session")
+    if case.dump is not None and _dumped(case, case.cookie) != STORED_SESSION:
+        raise BenchError(f"{label}: the seeded cookie {case.cookie!r} does not read back")
+    if case.view == "write":
+        if not cookies or _dumped(case, cookie_header(cookies)) != WRITTEN_SESSION:
+            raise BenchError(f"{label}: Set-Cookie {cookies} does not hold the written session")
+    elif cookies and case.session != NATIVE:  # some native sessions re-send theirs
+        raise BenchError(f"{label}: a view that wrote nothing set a cookie: {cookies}")
     return reply
 
 
-def writes_user_id(codec: Codec, cart_id: str) -> Callable[[str], bool]:
-    """Whether a cookie value decodes, with codec, to the cart id and the written user id."""
+def framework_cases(framework: Framework, context: Context) -> list[RequestCase]:
+    """The plain app, then the native session's and the module's, one per measured view."""
 
-    def verify(value: str) -> bool:
-        session = codec.decode(value)
-        return isinstance(session, Mapping) and dict(session) == {
-            "cart_id": cart_id,
-            "user_id": USER_ID,
-        }
-
-    return verify
-
-
-# WSGI
-
-
-def environ_for(path: str, cookie: str | None) -> WSGIEnvironment:
-    environ: WSGIEnvironment = {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": "localhost",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    if cookie is not None:
-        environ["HTTP_COOKIE"] = cookie
-    return environ
-
-
-def wsgi(app: WSGIApplication, path: str, cookie: str | None) -> tuple[Callable[[], Reply], Batch]:
-    """Call a WSGI app as a server does: fresh environ, consume and close the body."""
-    template = environ_for(path, cookie)
-    started: list[tuple[str, list[tuple[str, str]]]] = []
-
-    def start_response(
-        status: str, headers: list[tuple[str, str]], exc_info: object = None
-    ) -> Callable[[bytes], object]:
-        started.append((status, headers))
-        return _ignore
-
-    def call() -> Reply:
-        started.clear()
-        body = _drain(app(dict(template), cast(StartResponse, start_response)))
-        status, headers = started[-1]
-        lowered = [(name.lower(), value) for name, value in headers]
-        return Reply(int(status.split()[0]), lowered, body)
-
-    def batch(n: int) -> tuple[int, int]:
-        respond = cast(StartResponse, start_response)
-        wall, cpu = time.perf_counter_ns, time.thread_time_ns
-        wall_start, cpu_start = wall(), cpu()
-        for _ in range(n):
-            _drain(app(dict(template), respond))
-        elapsed = wall() - wall_start, cpu() - cpu_start
-        started.clear()
-        return elapsed
-
-    return call, batch
-
-
-def _ignore(data: bytes) -> object:
-    return None
-
-
-def _drain(body: Iterable[bytes]) -> bytes:
-    try:
-        return b"".join(body)
-    finally:
-        close = getattr(body, "close", None)
-        if close is not None:
-            close()
-
-
-# ASGI
-
-
-def asgi(
-    runner: asyncio.Runner, app: ASGIApp, path: str, cookie: str | None
-) -> tuple[Callable[[], Reply], Batch]:
-    """Call an ASGI app as a server does: fresh scope, an empty body, collect what is sent."""
-    headers = [(b"host", b"localhost")]
-    if cookie is not None:
-        headers.append((b"cookie", cookie.encode("latin-1")))
-    template: dict[str, Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("localhost", 80),
-        "state": {},
-    }
-    request = {"type": "http.request", "body": b"", "more_body": False}
-
-    async def receive() -> dict[str, Any]:
-        return request
-
-    async def discard(message: Mapping[str, Any]) -> None:
-        return None
-
-    async def once() -> Reply:
-        sent: list[Mapping[str, Any]] = []
-
-        async def send(message: Mapping[str, Any]) -> None:
-            sent.append(message)
-
-        await app(dict(template), receive, send)
-        start = next(message for message in sent if message["type"] == "http.response.start")
-        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-        raw: list[tuple[bytes, bytes]] = start.get("headers", [])
-        decoded = [(name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in raw]
-        return Reply(int(start["status"]), decoded, body)
-
-    async def many(n: int) -> tuple[int, int]:
-        wall, cpu = time.perf_counter_ns, time.thread_time_ns
-        wall_start, cpu_start = wall(), cpu()
-        for _ in range(n):
-            await app(dict(template), receive, discard)
-        return wall() - wall_start, cpu() - cpu_start
-
-    def call() -> Reply:
-        return runner.run(once())
-
-    def batch(n: int) -> tuple[int, int]:
-        return runner.run(many(n))
-
-    return call, batch
-
-
-# Frameworks
-
-
-def flask_cases(module: ModuleType | None, secret: str = SECRET) -> list[RequestCase]:
-    """Flask: a bare app, Flask's own session, and the generated module."""
-    from flask import Flask, session
-
-    from bench.codecs import flask_codecs
-
-    cases = []
-    plain = Flask("bench_flask_plain")
-    plain.add_url_rule("/", "plain", lambda: CART_ID)
-    cases.append(_wsgi_case("Flask", "plain", plain, None, CART_ID))
-
-    native_codec = flask_codecs(secret)[0]
-    stored = _small()
-    native = Flask("bench_flask_native")
-    native.secret_key = secret
-
-    def native_view() -> str:
-        cart_id = str(session.get("cart_id", ""))
-        session["user_id"] = USER_ID
-        return cart_id
-
-    native.add_url_rule("/", "native", native_view)
-    cookie = f"session={native_codec.encode(stored)}"
-    verify = writes_user_id(native_codec, str(stored["cart_id"]))
-    cases.append(_wsgi_case("Flask", "native", native, cookie, str(stored["cart_id"]), verify))
-
-    if module is not None:
-        # SECRET_KEY makes Flask open its own session on every request, whatever the
-        # view does; the plain view of the same app, sent the same cookie, pays that
-        # too, so the difference is the generated module's own work.
-        codec = generated("generated", module, secret)
-        app = Flask("bench_flask_generated")
-        app.config["SECRET_KEY"] = secret
-        app.add_url_rule("/", "generated", generated_view(module))
-        app.add_url_rule("/plain", "plain", lambda: CART_ID)
-        cookie = f"{module.COOKIE_NAME}={codec.encode(stored)}"
-        cart_id = str(stored["cart_id"])
-        cases.append(_wsgi_case("Flask", KEYED_PLAIN, app, cookie, CART_ID, path="/plain"))
-        verify = writes_user_id(codec, cart_id)
-        cases.append(
-            _wsgi_case("Flask", "generated", app, cookie, cart_id, verify, baseline=KEYED_PLAIN)
+    def case(session: str, view: str, routes: Mapping[str, View]) -> RequestCase:
+        serve = framework.build(context, session, routes)
+        if view == PLAIN_VIEW:
+            return RequestCase(framework.label, session, view, *serve(MEASURED, None))
+        seeded = serve(SEED, None)[0]()
+        cookie = cookie_header(seeded.values("set-cookie"))
+        call, batch = serve(MEASURED, cookie)
+        return RequestCase(
+            framework.label,
+            session,
+            view,
+            call,
+            batch,
+            cookie,
+            lambda sent: serve(DUMP, sent)[0](),
         )
+
+    cases = [case(NONE, PLAIN_VIEW, PLAIN)]
+    if framework.keyed:
+        cases.append(case(KEYED, PLAIN_VIEW, PLAIN))
+    if framework.native:
+        cases += [case(NATIVE, view, native_views(view)) for view in SESSION_VIEWS]
+    if context.module is not None:
+        module = context.module
+        cases += [case(GENERATED, view, generated_views(module, view)) for view in SESSION_VIEWS]
     return cases
 
 
-def starlette_cases(
-    runner: asyncio.Runner, module: ModuleType | None, secret: str = SECRET
-) -> list[RequestCase]:
-    """Starlette: a bare app, SessionMiddleware, and the generated SessionCookieMiddleware."""
+def _module(context: Context) -> ModuleType:
+    if context.module is None:
+        raise BenchError("no generated module for this framework")
+    return context.module
+
+
+# WSGI frameworks
+
+
+def flask_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
+    from flask import Flask
+    from flask import session as native
+
+    app = Flask(f"bench_flask_{session}")
+    _flask_routes(app, session, routes, lambda body: lambda: body(lambda: native))
+    return lambda path, cookie: drivers.wsgi(app, path, cookie)
+
+
+def _flask_routes(
+    app: Any,
+    session: str,
+    routes: Mapping[str, View],
+    endpoint: Callable[[Callable[[NativeSession], str]], Callable[[], Any]],
+) -> None:
+    """A Flask or Quart app's secret (unless it has no session) and routes."""
+    if session != NONE:
+        app.config["SECRET_KEY"] = SECRET
+    for path, view in routes.items():
+        app.add_url_rule(path, path, endpoint(view.body))
+
+
+class _URLConf:
+    """One Django app's URLconf: its routes alone, so no app pays for another's."""
+
+    def __init__(self, urlpatterns: list[Any]) -> None:
+        self.urlpatterns = urlpatterns
+
+
+def django_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
+    from bench.codecs import configure_django
+
+    configure_django()
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+    from django.http import HttpRequest, HttpResponse
+    from django.urls import path
+
+    def endpoint(view: View) -> Callable[[HttpRequest], HttpResponse]:
+        def respond(request: HttpRequest) -> HttpResponse:
+            body = view.body(lambda: cast(Any, request.session))
+            return HttpResponse(body, content_type="text/plain")
+
+        return respond
+
+    urlconf = _URLConf([path(route[1:], endpoint(view)) for route, view in routes.items()])
+    middleware = {
+        NONE: [],
+        NATIVE: ["django.contrib.sessions.middleware.SessionMiddleware"],
+    }
+    settings.MIDDLEWARE = middleware.get(session) or [
+        f"{_module(context).__name__}.SessionCookieMiddleware"
+    ]
+    app = WSGIHandler()
+    # Django resolves a request's path with request.urlconf when it has one
+    app.request_class = type("BenchRequest", (WSGIRequest,), {"urlconf": urlconf})
+    return lambda route, cookie: drivers.wsgi(cast(WSGIApplication, app), route, cookie)
+
+
+def falcon_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
+    import falcon
+
+    app = falcon.App(middleware=[] if session == NONE else [_falcon_middleware(context)])
+    for path, view in routes.items():
+        app.add_route(path, _FalconResource(view))
+    return lambda path, cookie: drivers.wsgi(app, path, cookie)
+
+
+def _falcon_middleware(context: Context) -> Any:
+    return _module(context).SessionCookieMiddleware(secret=SECRET)
+
+
+class _FalconResource:
+    def __init__(self, view: View) -> None:
+        self.body = view.body
+
+    def on_get(self, req: Any, resp: Any) -> None:
+        resp.content_type = "text/plain"
+        resp.text = self.body(untouchable)
+
+
+def untouchable() -> Any:
+    raise BenchError("this framework has no session of its own")
+
+
+def bottle_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
+    import bottle  # type: ignore[import-untyped]
+
+    app = bottle.Bottle()
+    if session != NONE:
+        app.config["session.secret"] = SECRET
+    for path, view in routes.items():
+        body = view.body
+        app.route(path)(lambda body=body: body(untouchable))
+    return lambda path, cookie: drivers.wsgi(cast(WSGIApplication, app), path, cookie)
+
+
+def pyramid_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
+    from pyramid.config import Configurator  # type: ignore[import-untyped]
+    from pyramid.request import Request  # type: ignore[import-untyped]
+    from pyramid.response import Response  # type: ignore[import-untyped]
+    from pyramid.session import SignedCookieSessionFactory  # type: ignore[import-untyped]
+
+    with Configurator(settings={"session.secret": SECRET}) as config:
+        if session == NATIVE:
+            config.set_session_factory(SignedCookieSessionFactory(SECRET))
+        elif session == GENERATED:
+            config.include(_module(context).__name__)
+        for path, view in routes.items():
+            body = view.body
+
+            def respond(request: Request, body: Callable[..., str] = body) -> Response:
+                text = body(lambda: request.session)
+                return Response(text, content_type="text/plain")
+
+            config.add_route(path, path)
+            config.add_view(respond, route_name=path)
+        app = config.make_wsgi_app()
+    return lambda path, cookie: drivers.wsgi(app, path, cookie)
+
+
+# ASGI frameworks
+
+
+def quart_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
+    from quart import Quart
+    from quart import session as native
+
+    def endpoint(body: Callable[[NativeSession], str]) -> Callable[[], Any]:
+        async def respond() -> str:
+            return body(lambda: native)
+
+        return respond
+
+    app = Quart(f"bench_quart_{session}")
+    _flask_routes(app, session, routes, endpoint)
+    drivers.lifespan(context.runner, app)
+    return lambda path, cookie: drivers.asgi(context.runner, app, path, cookie)
+
+
+def starlette_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
     from starlette.applications import Starlette
-    from starlette.middleware import Middleware
-    from starlette.middleware.sessions import SessionMiddleware
     from starlette.requests import Request
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
 
-    from bench.codecs import starlette_codec
+    def endpoint(view: View) -> Callable[[Request], Any]:
+        async def respond(request: Request) -> PlainTextResponse:
+            return PlainTextResponse(view.body(lambda: request.session))
 
-    async def plain_view(request: Request) -> PlainTextResponse:
-        return PlainTextResponse(CART_ID)
+        return respond
 
-    async def native_view(request: Request) -> PlainTextResponse:
-        cart_id = str(request.session.get("cart_id", ""))
-        request.session["user_id"] = USER_ID
-        return PlainTextResponse(cart_id)
-
-    stored = _small()
-    cart_id = str(stored["cart_id"])
-    cases = []
-    plain = Starlette(routes=[Route("/", plain_view)])
-    call, batch = asgi(runner, plain, "/", None)
-    cases.append(RequestCase("Starlette", "plain", CART_ID, call, batch))
-
-    native_codec = starlette_codec(secret)
-    native = Starlette(
-        routes=[Route("/", native_view)],
-        middleware=[Middleware(SessionMiddleware, secret_key=secret)],
+    app = Starlette(
+        routes=[Route(path, endpoint(view)) for path, view in routes.items()],
+        middleware=_starlette_middleware(context, session),
     )
-    call, batch = asgi(runner, native, "/", f"session={native_codec.encode(stored)}")
-    verify = writes_user_id(native_codec, cart_id)
-    cases.append(RequestCase("Starlette", "native", cart_id, call, batch, verify))
-
-    if module is not None:
-        body = generated_view(module)
-
-        async def generated_endpoint(request: Request) -> PlainTextResponse:
-            return PlainTextResponse(body())
-
-        codec = generated("generated", module, secret)
-        app = Starlette(
-            routes=[Route("/", generated_endpoint)],
-            middleware=[Middleware(module.SessionCookieMiddleware, secret=secret)],
-        )
-        call, batch = asgi(runner, app, "/", f"{module.COOKIE_NAME}={codec.encode(stored)}")
-        verify = writes_user_id(codec, cart_id)
-        cases.append(RequestCase("Starlette", "generated", cart_id, call, batch, verify))
-    return cases
+    return lambda path, cookie: drivers.asgi(context.runner, app, path, cookie)
 
 
-def django_cases(module: ModuleType | None, secret: str = SECRET) -> list[RequestCase]:
-    """Django: no middleware, the signed_cookies SessionMiddleware, the generated one."""
-    from bench.codecs import configure_django, django_codec
+def fastapi_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
+    from fastapi import FastAPI, Request
+    from fastapi.responses import PlainTextResponse
 
-    configure_django(secret)
-    from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
+    app = FastAPI(middleware=_starlette_middleware(context, session))
+    for path, view in routes.items():
+        body = view.body
 
-    from bench import django_urls
+        async def respond(request: Request, body: Callable[..., str] = body) -> str:
+            return body(lambda: request.session)
 
-    def handler(middleware: list[str]) -> WSGIApplication:
-        settings.MIDDLEWARE = middleware
-        return cast(WSGIApplication, WSGIHandler())
-
-    stored = _small()
-    cart_id = str(stored["cart_id"])
-    cases = [_wsgi_case("Django", "plain", handler([]), None, CART_ID, path="/plain")]
-
-    native_codec = django_codec(secret)
-    app = handler(["django.contrib.sessions.middleware.SessionMiddleware"])
-    cookie = f"sessionid={native_codec.encode(stored)}"
-    verify = writes_user_id(native_codec, cart_id)
-    cases.append(_wsgi_case("Django", "native", app, cookie, cart_id, verify, path="/native"))
-
-    if module is not None:
-        django_urls.generated_views[:] = [generated_view(module)]
-        codec = generated("generated", module, secret)
-        app = handler([f"{module.__name__}.SessionCookieMiddleware"])
-        cookie = f"{module.COOKIE_NAME}={codec.encode(stored)}"
-        verify = writes_user_id(codec, cart_id)
-        cases.append(
-            _wsgi_case("Django", "generated", app, cookie, cart_id, verify, path="/generated")
-        )
-    return cases
+        respond.__annotations__["request"] = Request  # FastAPI reads it at run time
+        app.get(path, response_class=PlainTextResponse)(respond)
+    return lambda path, cookie: drivers.asgi(context.runner, app, path, cookie)
 
 
-def _small() -> dict[str, object]:
-    """The session a request's cookie carries: the view then writes USER_ID over it."""
-    from bench.codecs import small_session
+def _starlette_middleware(context: Context, session: str) -> list[Any]:
+    """The middleware list of a Starlette or FastAPI app with that session."""
+    from starlette.middleware import Middleware
+    from starlette.middleware.sessions import SessionMiddleware
 
-    return {**small_session(), "user_id": 654321}
+    if session == NATIVE:
+        return [Middleware(SessionMiddleware, secret_key=SECRET)]
+    if session == GENERATED:
+        return [Middleware(_module(context).SessionCookieMiddleware, secret=SECRET)]
+    return []
 
 
-def _wsgi_case(
-    framework: str,
-    kind: str,
-    app: WSGIApplication,
-    cookie: str | None,
-    expected_body: str,
-    verify: Callable[[str], bool] | None = None,
-    path: str = "/",
-    baseline: str = "plain",
-) -> RequestCase:
-    call, batch = wsgi(app, path, cookie)
-    return RequestCase(framework, kind, expected_body, call, batch, verify, baseline)
+def litestar_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
+    from litestar import Litestar, MediaType, Request, get
+    from litestar.middleware import DefineMiddleware
+    from litestar.middleware.session.client_side import CookieBackendConfig
+
+    def endpoint(path: str, view: View) -> Any:
+        async def respond(request: Request[Any, Any, Any]) -> str:
+            return view.body(lambda: request.session)
+
+        respond.__annotations__ = {"request": Request, "return": str}  # read at run time
+        return get(path, media_type=MediaType.TEXT)(respond)
+
+    middleware: list[Any] = []
+    if session == NATIVE:
+        middleware = [CookieBackendConfig(secret=KEY_32).middleware]
+    elif session == GENERATED:
+        middleware = [DefineMiddleware(_module(context).SessionCookieMiddleware, secret=SECRET)]
+    app = Litestar(
+        route_handlers=[endpoint(path, view) for path, view in routes.items()],
+        middleware=middleware,
+    )
+    return lambda path, cookie: drivers.asgi(context.runner, app, path, cookie)
+
+
+def falcon_asgi_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
+    import falcon.asgi
+
+    app = falcon.asgi.App(middleware=[] if session == NONE else [_falcon_middleware(context)])
+    for path, view in routes.items():
+        app.add_route(path, _FalconAsgiResource(view))
+    drivers.lifespan(context.runner, app)
+    return lambda path, cookie: drivers.asgi(context.runner, app, path, cookie)
+
+
+class _FalconAsgiResource(_FalconResource):
+    async def on_get(self, req: Any, resp: Any) -> None:  # type: ignore[override]
+        super().on_get(req, resp)
+
+
+_sanic_apps = 0
+
+
+def sanic_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
+    from sanic import Request, Sanic
+    from sanic.response import HTTPResponse, text
+
+    global _sanic_apps
+    _sanic_apps += 1
+    app: Sanic[Any, Any] = Sanic(f"bench_sanic_{_sanic_apps}", configure_logging=False)
+    # TouchUp, on by default, rewrites Sanic's own classes at start-up to drop the
+    # dispatch of every signal the app has no handler for. It rewrites them for the whole
+    # process, and fails when run again: only the first app runs it, which does for all
+    # (none of them handles a signal, middleware are not signals).
+    app.config.TOUCHUP = _sanic_apps == 1
+    if session == GENERATED:
+        _module(context).SessionCookieMiddleware(app, secret=SECRET)
+    for path, view in routes.items():
+        body = view.body
+
+        async def respond(request: Request, body: Callable[..., str] = body) -> HTTPResponse:
+            return text(body(untouchable))
+
+        app.add_route(respond, path, name=path.strip("/") or "measured")
+    drivers.lifespan(context.runner, app)
+    return lambda path, cookie: drivers.asgi(context.runner, app, path, cookie)
+
+
+def aiohttp_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
+    from aiohttp import web
+
+    app = web.Application()
+    get_native: Callable[[web.Request], Any] | None = None
+    if session == NATIVE:
+        import aiohttp_session
+        from aiohttp_session.cookie_storage import EncryptedCookieStorage
+
+        aiohttp_session.setup(app, EncryptedCookieStorage(KEY_32))
+        get_native = aiohttp_session.get_session
+    elif session == GENERATED:
+        _module(context).SessionCookieMiddleware(app, secret=SECRET)
+    for path, view in routes.items():
+
+        async def respond(request: web.Request, view: View = view) -> web.Response:
+            opened = await get_native(request) if get_native and view.touches else {}
+            return web.Response(text=view.body(lambda: cast(MutableMapping[str, object], opened)))
+
+        app.router.add_get(path, respond)
+    app.freeze()
+    context.runner.run(app.startup())
+    return lambda path, cookie: drivers.aiohttp(context.runner, app, path, cookie)
+
+
+FRAMEWORKS = (
+    Framework("Flask", "flask", flask_app, native=True, keyed=True),
+    Framework("Quart", "quart", quart_app, native=True, keyed=True),
+    Framework("Starlette", "starlette", starlette_app, native=True),
+    Framework("FastAPI", "fastapi", fastapi_app, native=True),
+    Framework("Django", "django", django_app, native=True),
+    Framework("Litestar", "litestar", litestar_app, native=True),
+    Framework("Pyramid", "pyramid", pyramid_app, native=True),
+    Framework("aiohttp", "aiohttp", aiohttp_app, native=True),
+    Framework("Falcon", "falcon", falcon_app, native=False),
+    Framework("Falcon ASGI", "falcon_asgi", falcon_asgi_app, native=False),
+    Framework("Sanic", "sanic", sanic_app, native=False),
+    Framework("Bottle", "bottle", bottle_app, native=False),
+)
+"""Every framework the template writes for; native: it has a cookie session of its own."""

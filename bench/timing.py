@@ -113,12 +113,15 @@ class Measurement:
 def measure(
     cases: Mapping[str, Batch],
     rounds: int,
-    batch_ns: int,
+    batch_ns: Callable[[str], int],
     seed: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> Measurement:
-    """Time every case in every round, in a shuffled order, with gc disabled."""
-    sizes = {name: calibrate(batch, batch_ns) for name, batch in cases.items()}
+    """Time every case in every round, in a shuffled order, with gc disabled.
+
+    batch_ns gives, for a case's name, the CPU time one of its batches should take.
+    """
+    sizes = {name: calibrate(batch, batch_ns(name)) for name, batch in cases.items()}
     samples: dict[str, list[float]] = {name: [] for name in cases}
     order = list(cases)
     shuffler = random.Random(seed)

@@ -18,8 +18,17 @@ from types import ModuleType
 import pytest
 
 from bench import apps, codecs, run
+from bench.codecs import BenchError
 from bench.render import Variant, codec_variants, render_all
 from bench.run import Settings
+from bench.views import (
+    MEASURED,
+    SEED,
+    SESSION_VIEWS,
+    STORED_SESSION,
+    generated_views,
+    native_views,
+)
 
 pytestmark = pytest.mark.xdist_group("bench")
 
@@ -102,33 +111,73 @@ def test_generated_signed_cookie_carries_a_true_hmac_sha256(
     assert mac == hmac.digest(key, body, "sha256")
 
 
-@pytest.mark.parametrize("framework", ["Flask", "Starlette", "Django"])
-def test_apps_read_the_session_and_write_the_cookie(
-    modules: dict[Variant, ModuleType], runner: asyncio.Runner, framework: str
+def test_the_module_s_hmac_is_the_stdlib_s(modules: dict[Variant, ModuleType]) -> None:
+    macs = codecs.macs(modules[Variant(run.CODEC_FRAMEWORK, "json", False)])
+    assert list(macs) == [codecs.MODULE_MAC, codecs.STDLIB_MAC, codecs.DIGEST_MAC]
+    for message in (run.MAC_MESSAGE, b"", 200 * b"x"):
+        assert len({mac(message) for mac in macs.values()}) == 1
+
+
+@pytest.fixture(scope="module")
+def requests(modules: dict[Variant, ModuleType], runner: asyncio.Runner) -> list[apps.RequestCase]:
+    return run.request_cases(modules, runner)
+
+
+@pytest.mark.parametrize("framework", apps.FRAMEWORKS, ids=lambda framework: framework.label)
+def test_apps_do_the_work_they_are_measured_for(
+    requests: list[apps.RequestCase], framework: apps.Framework
 ) -> None:
-    cases = [c for c in run.request_cases(modules, runner) if c.framework == framework]
-    kinds = {case.kind for case in cases}
-    assert {"plain", "native", "generated"} <= kinds
+    cases = [case for case in requests if case.framework == framework.label]
+    sessions = [apps.NATIVE, apps.GENERATED] if framework.native else [apps.GENERATED]
+    expected = [f"{apps.NONE} plain"] + ([f"{apps.KEYED} plain"] if framework.keyed else [])
+    expected += [f"{session} {view}" for session in sessions for view in SESSION_VIEWS]
+    assert [case.kind for case in cases] == expected
     for case in cases:
         reply = apps.check(case)
-        assert reply.status == 200
-        if case.verify_cookie is not None:
-            assert len(reply.values("set-cookie")) == 1
+        cookies = reply.values("set-cookie")
+        if case.session == apps.GENERATED:
+            assert len(cookies) == (1 if case.view == "write" else 0)
+        if case.view in ("read", "write"):
+            assert reply.body.decode() == STORED_SESSION["cart_id"]
+
+
+@pytest.mark.parametrize("session", [apps.NATIVE, apps.GENERATED])
+def test_check_refuses_a_view_that_skips_the_work(
+    modules: dict[Variant, ModuleType], runner: asyncio.Runner, session: str
+) -> None:
+    """An app whose view only reads, or touches nothing, is not timed as one that writes."""
+    module = modules[Variant("starlette", "json", False)]
+    context = apps.Context(runner, module)
+    for view, message in (("read", "does not hold the written"), ("untouched", "body")):
+        routes = native_views(view) if session == apps.NATIVE else generated_views(module, view)
+        serve = apps.starlette_app(context, session, routes)
+        cookie = apps.cookie_header(serve(SEED, None)[0]().values("set-cookie"))
+        call, batch = serve(MEASURED, cookie)
+        wrong = apps.RequestCase("Starlette", session, "write", call, batch, cookie)
+        with pytest.raises(BenchError, match=message):
+            apps.check(wrong)
 
 
 def test_a_short_run_reports_every_target_row(
     modules: dict[Variant, ModuleType], runner: asyncio.Runner
 ) -> None:
-    results = run.collect(Settings(rounds=2, batch_ns=20_000), modules, runner)
-    report = run.report(results)
+    settings = Settings(rounds=2, batch_ns=20_000, request_batch_ns=20_000, runs=2)
+    bench = run.prepare(modules, runner)
+    runs = [run.run(settings, bench, seed) for seed in range(settings.runs)]
+    report = run.report(runs)
+    labels = [framework.label for framework in apps.FRAMEWORKS]
+    assert [line.framework for line in run.headlines(runs[0])] == labels
+    for label in labels:  # the headline, the spread over runs, and each of its apps
+        assert report.count(f"| {label} |") >= 3
     for row in (
         "| json, signed: round trip / floor |",
         "| json, signed: encode / floor encode, decode / floor decode |",
         "| orjson, signed: round trip / floor |",
         "| json, encrypted: round trip / floor |",
         "| cookie length, json signed |",
-        "| per-request overhead (read + write) vs native |",
+        f"| {codecs.MODULE_MAC} / {codecs.STDLIB_MAC} (76-byte message) |",
     ):
         assert row in report
     assert "not measured" not in report
     assert "| generated: json, signed |" in report
+    assert "SECRET_KEY set" in report
