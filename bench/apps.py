@@ -50,6 +50,10 @@ class Context:
 
     runner: asyncio.Runner
     module: ModuleType | None
+    touchup: bool = False
+    """Whether Sanic runs TouchUp, as deployed. It rewrites Sanic's classes for the whole
+    process, so only the bench's own process turns it on, never one that serves other
+    Sanic apps after (a test process)."""
 
 
 Build = Callable[[Context, str, Mapping[str, View]], Serve]
@@ -401,7 +405,7 @@ def sanic_app(context: Context, session: str, routes: Mapping[str, View]) -> Ser
     # dispatch of every signal the app has no handler for. It rewrites them for the whole
     # process, and fails when run again: only the first app runs it, which does for all
     # (none of them handles a signal, middleware are not signals).
-    app.config.TOUCHUP = _sanic_apps == 1
+    app.config.TOUCHUP = context.touchup and _sanic_apps == 1
     if session == GENERATED:
         _module(context).SessionCookieMiddleware(app, secret=SECRET)
     for path, view in routes.items():

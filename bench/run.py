@@ -141,14 +141,16 @@ def generated_codecs(modules: dict[Variant, ModuleType]) -> list[codecs.Codec]:
 
 
 def request_cases(
-    modules: dict[Variant, ModuleType], runner: asyncio.Runner
+    modules: dict[Variant, ModuleType], runner: asyncio.Runner, touchup: bool = False
 ) -> list[apps.RequestCase]:
-    """Every framework's plain, native and generated apps (generated when rendered)."""
+    """Every framework's plain, native and generated apps (generated when rendered), with
+    Sanic's TouchUp if asked (apps.Context.touchup)."""
     return [
         case
         for framework in apps.FRAMEWORKS
         for case in apps.framework_cases(
-            framework, apps.Context(runner, modules.get(Variant(framework.name, "json", False)))
+            framework,
+            apps.Context(runner, modules.get(Variant(framework.name, "json", False)), touchup),
         )
     ]
 
@@ -182,7 +184,7 @@ def prepare(modules: dict[Variant, ModuleType], runner: asyncio.Runner) -> Bench
         raise codecs.BenchError(f"the HMACs disagree: {macs}")
     for name, mac in macs.items():
         cases[f"mac|{name}"] = loop(functools.partial(mac, MAC_MESSAGE))
-    requests = request_cases(modules, runner)
+    requests = request_cases(modules, runner, touchup=True)
     for case in requests:
         apps.check(case)
         cases[request_key(case.framework, case.kind)] = case.batch
