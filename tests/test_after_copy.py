@@ -10,7 +10,6 @@ the rendered module's own secret rules, and the README's Copier command.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from copier import run_copy
 
-from helpers import BIN, COPIER_YML, FRAMEWORKS, ROOT, SERIALIZERS, run
+from helpers import COPIER_YML, FRAMEWORKS, ROOT, SERIALIZERS, run
 from lifecycle import ANSWERS_FILE, GIT_ENV, commit_all, copier, release, template_repository
 
 # A framework's package on PyPI, where it differs from the answer.
@@ -33,6 +32,8 @@ PYTHON_FLOOR = "3.10"
 # The first line of the session module, changed by the release an update brings.
 HEADER = "# From the copier-session template: yours to use, change and share on your own terms."
 UPDATE_HEADING = "Update later, with everything committed (--defaults keeps your answers):"
+SYSTEM_PATH = "/usr/bin:/bin"
+"""A shell's PATH with nothing but the system's programs."""
 
 
 def cases() -> list[Any]:
@@ -170,7 +171,8 @@ def test_the_printed_secret_command_makes_a_secret_long_enough(
     command = message.split("make one with:\n", 1)[1].splitlines()[0].strip()
     module = (project / "app/utilities/session.py").read_text()
 
-    made = run(["bash", "-c", command], cwd=project, env={"PATH": f"{BIN}:{os.environ['PATH']}"})
+    # in a shell as Debian gives it a new user: the system's python3, and no python at all
+    made = run(["bash", "-c", command], cwd=project, env={"PATH": SYSTEM_PATH})
 
     assert made.returncode == 0, made.stderr
     secret = made.stdout.removesuffix("\n")
