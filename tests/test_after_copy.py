@@ -10,6 +10,7 @@ the rendered module's own secret rules, and the README's Copier command.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from copier import run_copy
 
-from helpers import COPIER_YML, FRAMEWORKS, ROOT, SERIALIZERS, run
+from helpers import BIN, COPIER_YML, FRAMEWORKS, ROOT, SERIALIZERS, plugins_of, run
 from lifecycle import ANSWERS_FILE, GIT_ENV, commit_all, copier, release, template_repository
 
 # A framework's package on PyPI, where it differs from the answer.
@@ -148,7 +149,20 @@ def test_after_copy_message_names_installation_and_dependencies(
                 assert requirement(other, runtime) == (other == serializer), runtime
         assert requirement("cryptography", runtime) == bool(answers.get("encrypt")), runtime
         assert requirement("pytest", entry(message, "and, for the tests:"))
-        assert entry(message, "Run the tests:") == "pytest tests/test_session.py"
+        printed = entry(message, "Run the tests:")
+        assert printed == "PYTHONPATH=. pytest tests/test_session.py"
+        # as printed, in a project of no pytest settings: one test shows that the module imports
+        selected = f"{printed} -q -p no:cacheprovider -k test_default_client_keeps_the_session"
+        plugins = {
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+            "PYTEST_PLUGINS": ",".join(plugins_of([framework])),
+        }
+        tested = run(
+            ["bash", "-c", selected],
+            cwd=project,
+            env={"PATH": f"{BIN}:{os.environ['PATH']}", **plugins},
+        )
+        assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-2000:]
         hidden = entry(message, "A module app/utilities.py, if you have one,")
         assert "move its code into app/utilities/__init__.py" in hidden, hidden
     else:

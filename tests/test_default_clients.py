@@ -4,21 +4,25 @@ framework's default test client, keeps the session; warnings are errors througho
 For each framework a host project written here (its own pyproject.toml and conftest.py, one
 view wired as the session module's docstring says) gets the module added with
 `project_kind=existing`, then runs its own test beside the generated tests under
-`filterwarnings = ["error"]`, as a strict host does. Its only other filters are the ones the
-new project's pyproject.toml lists for the framework: the deprecation warnings that no
-version of the listed test packages avoids. Each host runs in its own pytest process,
+`filterwarnings = ["error"]`, as a strict host does. Its only other settings are the ones
+the after-copy message tells an existing project to add (those of a new project's
+pyproject.toml): the deprecation warnings that no version of the listed test packages
+avoids, and the framework's test plugin's. Each host runs in its own pytest process,
 because its own settings are what is tested.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sys
+import textwrap
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from copier import run_copy
@@ -27,6 +31,7 @@ from helpers import FRAMEWORKS, PYTEST_PLUGINS, run_rendered_tests
 from lifecycle import write_files
 
 CART = {"cart_id": "c-1"}
+SETTINGS_HEADING = "Add to your pytest settings ([tool.pytest.ini_options]), as in a new project:"
 ASYNCIO_PLUGIN = "pytest_asyncio.plugin"
 USER_STYLE_TEST = "test_default_client_keeps_the_session"
 """The generated tests' own user-style test, the same name for every framework."""
@@ -497,16 +502,17 @@ def test_cart_is_kept(testapp):
 }
 
 
-def host_pyproject(framework: str, ignored: list[str], asyncio: bool) -> str:
-    """The host's pyproject.toml: warnings are errors, but for the ignored ones (and
-    pytest-asyncio's settings where the host uses it)."""
-    filters = ["error", *ignored]
-    asyncio_settings = (
-        'asyncio_mode = "auto"\nasyncio_default_fixture_loop_scope = "function"\n'
-        if asyncio
-        else ""
-    )
-    return f"""\
+def host_pyproject(framework: str, added: Mapping[str, Any], asyncio: bool) -> str:
+    """The host's pyproject.toml: warnings are errors but for the filters added (and
+    pytest-asyncio's settings where the host uses it), with the other settings added."""
+    settings: dict[str, Any] = {"testpaths": ["tests"], "pythonpath": ["."]}
+    if asyncio:
+        settings |= {"asyncio_mode": "auto", "asyncio_default_fixture_loop_scope": "function"}
+    settings |= dict(added)
+    settings["filterwarnings"] = ["error", *added.get("filterwarnings", [])]
+    lines = [f"{name} = {json.dumps(value)}" for name, value in settings.items()]
+    return (
+        f"""\
 [project]
 name = "shop"
 version = "2.0.0"
@@ -514,10 +520,20 @@ requires-python = ">=3.11"
 dependencies = ["{framework}"]
 
 [tool.pytest.ini_options]
-testpaths = ["tests"]
-pythonpath = ["."]
-filterwarnings = {json.dumps(filters)}
-{asyncio_settings}"""
+"""
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
+def printed_settings(message: str) -> dict[str, Any]:
+    """The pytest settings the after-copy message says to add, read as the TOML it shows."""
+    lines = message.splitlines()
+    if SETTINGS_HEADING not in lines:
+        return {}
+    after = lines.index(SETTINGS_HEADING)
+    fragment = list(itertools.takewhile(lambda line: line.startswith("  "), lines[after + 1 :]))
+    return tomllib.loads(textwrap.dedent("\n".join(fragment)))
 
 
 def test_every_framework_has_a_host() -> None:
@@ -536,23 +552,30 @@ def test_host_test_with_the_default_client_keeps_the_session(
     render: Callable[..., Path],
     template_snapshot: Path,
     tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     new = render(framework=framework, project_kind="new")
-    settings = tomllib.loads((new / "pyproject.toml").read_text())["tool"]["pytest"]
+    new_settings = tomllib.loads((new / "pyproject.toml").read_text())["tool"]["pytest"]
     host = HOSTS[framework]
     project = tmp_path / "shop"
-    ignored: list[str] = settings["ini_options"].get("filterwarnings", [])
-    pyproject = host_pyproject(framework, ignored, host.asyncio)
+    pyproject = host_pyproject(framework, {}, host.asyncio)
     files = {"pyproject.toml": pyproject, "shop/__init__.py": "", **host.files}
     write_files(project, {name: text.encode() for name, text in files.items()})
+    capsys.readouterr()
 
     run_copy(
         str(template_snapshot),
         str(project),
         data={"framework": framework, "project_kind": "existing", "package_path": "shop"},
         defaults=True,
-        quiet=True,
     )
+
+    added = printed_settings(capsys.readouterr().err)
+    layout = ("testpaths", "pythonpath")
+    wanted = {k: v for k, v in new_settings["ini_options"].items() if k not in layout}
+    assert added == wanted, "the message and a new project's pyproject.toml differ"
+    (project / "pyproject.toml").write_text(host_pyproject(framework, added, host.asyncio))
+    ignored: list[str] = added.get("filterwarnings", [])
 
     tests = project / "tests"
     done, outcomes = run_rendered_tests([tests], project, str(project), "-rA", plugins=host.plugins)
@@ -568,7 +591,7 @@ def test_host_test_with_the_default_client_keeps_the_session(
     for dropped in ignored:
         if "'cgi'" in dropped and sys.version_info >= (3, 13):
             continue  # Python 3.13 has no cgi module: WebOb imports legacy-cgi, silent
-        others = [kept for kept in ignored if kept != dropped]
+        others = {**added, "filterwarnings": [kept for kept in ignored if kept != dropped]}
         (project / "pyproject.toml").write_text(host_pyproject(framework, others, host.asyncio))
         strict, _ = run_rendered_tests(
             [tests / "test_cart.py"], project, str(project), plugins=host.plugins
