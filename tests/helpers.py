@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -194,6 +195,25 @@ def plugins_of(frameworks: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(needed))
 
 
+def only_plugins(plugins: Sequence[str]) -> dict[str, str]:
+    """The environment of a pytest process that loads these plugins (modules) and no other,
+    as in a project that installs just what the generated README lists: the dev
+    environment's other plugins (pytest-copie, hypothesis, faker, ...) cost each run 2 s."""
+    return {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_PLUGINS": ",".join(plugins)}
+
+
+LAYOUT_SETTINGS = ("testpaths", "pythonpath")
+"""The pytest settings that say where a project's tests and code are."""
+
+
+def pytest_settings(project: Path) -> dict[str, Any]:
+    """A rendered new project's pytest settings, but for LAYOUT_SETTINGS: the ones another
+    project (a host, a run over many projects) takes over."""
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    settings: dict[str, Any] = pyproject["tool"]["pytest"]["ini_options"]
+    return {name: value for name, value in settings.items() if name not in LAYOUT_SETTINGS}
+
+
 def run_rendered_tests(
     paths: Sequence[Path | str],
     base: Path,
@@ -204,11 +224,7 @@ def run_rendered_tests(
 ) -> tuple[subprocess.CompletedProcess[str], list[Outcome]]:
     """Run rendered projects' tests (files or node ids) in one pytest process under python
     (the dev environment's by default; rootdir base) and read each test's outcome from
-    its JUnit report.
-
-    Only the pytest plugins named are loaded (modules, e.g. PYTEST_PLUGINS' values), as in
-    a project that installs just what the generated README lists; the dev environment's
-    other plugins (pytest-copie, hypothesis, faker, ...) would cost each run seconds."""
+    its JUnit report. Only the pytest plugins named are loaded (only_plugins)."""
     report = base / "junit.xml"
     done = run(
         [
@@ -218,7 +234,6 @@ def run_rendered_tests(
             "-q",
             "-p",
             "no:cacheprovider",
-            *(f"-p{plugin}" for plugin in plugins),
             "--import-mode=importlib",
             "-o",
             "junit_family=xunit1",
@@ -229,7 +244,7 @@ def run_rendered_tests(
             *map(str, paths),
         ],
         cwd=base,
-        env={"PYTHONPATH": pythonpath, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        env={"PYTHONPATH": pythonpath, **only_plugins(plugins)},
     )
     outcomes = []
     if report.exists():

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from copier import run_copy
 
-from helpers import BIN, COPIER_YML, FRAMEWORKS, ROOT, SERIALIZERS, plugins_of, run
+from helpers import BIN, COPIER_YML, FRAMEWORKS, ROOT, SERIALIZERS, only_plugins, plugins_of, run
 from lifecycle import ANSWERS_FILE, GIT_ENV, commit_all, copier, release, template_repository
 
 # A framework's package on PyPI, where it differs from the answer.
@@ -153,10 +153,7 @@ def test_after_copy_message_names_installation_and_dependencies(
         assert printed == "PYTHONPATH=. pytest tests/test_session.py"
         # as printed, in a project of no pytest settings: one test shows that the module imports
         selected = f"{printed} -q -p no:cacheprovider -k test_default_client_keeps_the_session"
-        plugins = {
-            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-            "PYTEST_PLUGINS": ",".join(plugins_of([framework])),
-        }
+        plugins = only_plugins(plugins_of([framework]))
         tested = run(
             ["bash", "-c", selected],
             cwd=project,

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from copier import run_copy
 
-from helpers import FRAMEWORKS, PYTEST_PLUGINS, run_rendered_tests
+from helpers import FRAMEWORKS, PYTEST_PLUGINS, pytest_settings, run_rendered_tests
 from lifecycle import write_files
 
 CART = {"cart_id": "c-1"}
@@ -555,7 +555,6 @@ def test_host_test_with_the_default_client_keeps_the_session(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     new = render(framework=framework, project_kind="new")
-    new_settings = tomllib.loads((new / "pyproject.toml").read_text())["tool"]["pytest"]
     host = HOSTS[framework]
     project = tmp_path / "shop"
     pyproject = host_pyproject(framework, {}, host.asyncio)
@@ -571,9 +570,7 @@ def test_host_test_with_the_default_client_keeps_the_session(
     )
 
     added = printed_settings(capsys.readouterr().err)
-    layout = ("testpaths", "pythonpath")
-    wanted = {k: v for k, v in new_settings["ini_options"].items() if k not in layout}
-    assert added == wanted, "the message and a new project's pyproject.toml differ"
+    assert added == pytest_settings(new), "the message and a new project's pyproject.toml differ"
     (project / "pyproject.toml").write_text(host_pyproject(framework, added, host.asyncio))
     ignored: list[str] = added.get("filterwarnings", [])
 

@@ -45,6 +45,7 @@ from helpers import (
     count_tests,
     mode_name,
     plugins_of,
+    pytest_settings,
     run,
     run_rendered_tests,
     tally,
@@ -136,10 +137,6 @@ def requirements(projects: list[Path]) -> list[str]:
     return sorted(listed)
 
 
-LAYOUT_SETTINGS = ("testpaths", "pythonpath", "filterwarnings")
-"""pytest settings that this run sets its own way: where tests and code are, warnings."""
-
-
 def pytest_options(projects: list[Path]) -> list[str]:
     """The rendered pyproject.toml files' pytest settings as options: every warning is an
     error but those they ignore (the ones no version of the listed packages avoids), and
@@ -147,10 +144,9 @@ def pytest_options(projects: list[Path]) -> list[str]:
     ignored: set[str] = set()
     settings: dict[str, str] = {}
     for project in projects:
-        pyproject = tomllib.loads((project / "pyproject.toml").read_text())
-        ini = pyproject["tool"]["pytest"]["ini_options"]
-        ignored.update(ini.get("filterwarnings", []))
-        settings.update({k: v for k, v in ini.items() if k not in LAYOUT_SETTINGS})
+        own = pytest_settings(project)
+        ignored.update(own.pop("filterwarnings", []))
+        settings.update(own)
     filters = [option for line in sorted(ignored) for option in ("-W", line)]
     overrides = [option for item in sorted(settings.items()) for option in ("-o", "=".join(item))]
     return ["-W", "error", *filters, *overrides]
