@@ -36,10 +36,13 @@ rendered files. mypy validates every cached entry against the file's hash itself
 def mypy_cache(name: str) -> Path:
     """A persistent mypy cache for one user of it (one framework's renders, say).
 
-    Keyed by the dev environment too, so checkouts with other environments do not
-    overwrite each other's cache of the installed packages.
+    Keyed by what the dev environment holds (the Python release and uv.lock), not by
+    where it is: a new clone with the same lock reuses the cache, since mypy checks a
+    cached module whose path moved against its hash. Other locks get caches of their own.
     """
-    key = hashlib.sha256(f"{sys.prefix}\0{name}".encode()).hexdigest()[:16]
+    lock = Path(__file__).parents[1] / "uv.lock"
+    held = sys.version.encode() + b"\0" + lock.read_bytes()
+    key = hashlib.sha256(held + b"\0" + name.encode()).hexdigest()[:16]
     return MYPY_CACHE / f"{name}-{key}"
 
 
