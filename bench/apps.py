@@ -10,9 +10,10 @@ server calls them (bench.drivers).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, cast
@@ -39,6 +40,10 @@ from bench.views import (
 
 NONE, KEYED, NATIVE, GENERATED = "none", "none, SECRET_KEY set", "native", "generated"
 """The sessions an app has: none, none with the secret the module needs, its own, the module."""
+HOOKS = "no-op hooks"
+"""No session, but hooks of the kind the module installs (an ASGI middleware that wraps
+send, a Django middleware, a Pyramid tween, ...) that do nothing: what any session
+installed that way costs a request before it does any work."""
 PLAIN_VIEW = "plain"
 KEY_32 = hashlib.sha256(SECRET.encode()).digest()
 """A 32-byte key for the native sessions that take raw key bytes."""
@@ -70,6 +75,9 @@ class Framework:
     """Whether the framework has a cookie session of its own to measure."""
     keyed: bool = False
     """Whether the secret the module reads turns on the framework's own session."""
+    hooks: bool = True
+    """Whether the module installs hooks that run on every request (measured as HOOKS);
+    Flask's, Quart's and Bottle's hook in only where a session is used."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +156,8 @@ def framework_cases(framework: Framework, context: Context) -> list[RequestCase]
     cases = [case(NONE, PLAIN_VIEW, PLAIN)]
     if framework.keyed:
         cases.append(case(KEYED, PLAIN_VIEW, PLAIN))
+    if framework.hooks:
+        cases.append(case(HOOKS, PLAIN_VIEW, PLAIN))
     if framework.native:
         cases += [case(NATIVE, view, native_views(view)) for view in SESSION_VIEWS]
     if context.module is not None:
@@ -171,7 +181,44 @@ def flask_app(context: Context, session: str, routes: Mapping[str, View]) -> Ser
 
     app = Flask(f"bench_flask_{session}")
     _flask_routes(app, session, routes, lambda body: lambda: body(lambda: native))
-    return lambda path, cookie: drivers.wsgi(app, path, cookie)
+    return _without_module_receivers(session, lambda path, cookie: drivers.wsgi(app, path, cookie))
+
+
+def _without_module_receivers(session: str, serve: Serve) -> Serve:
+    """For an app without the generated module, serve with the module's signals muted.
+
+    Once imported, the Flask and Quart modules connect receivers to their framework's
+    signals (request_finished, and appcontext_pushed in Quart) for every app in the
+    process; an app deployed without the module has none.
+    """
+    if session == GENERATED:
+        return serve
+    import flask
+    import quart
+
+    signals = (flask.request_finished, quart.request_finished, quart.appcontext_pushed)
+
+    @contextlib.contextmanager
+    def quiet() -> Iterator[None]:
+        with contextlib.ExitStack() as stack:
+            for signal in signals:
+                stack.enter_context(signal.muted())
+            yield
+
+    def muted(path: str, cookie: str | None) -> drivers.Driven:
+        call, batch = serve(path, cookie)
+
+        def call_muted() -> Reply:
+            with quiet():
+                return call()
+
+        def batch_muted(n: int) -> tuple[int, int]:
+            with quiet():
+                return batch(n)
+
+        return call_muted, batch_muted
+
+    return muted
 
 
 def _flask_routes(
@@ -213,28 +260,65 @@ def django_app(context: Context, session: str, routes: Mapping[str, View]) -> Se
     urlconf = _URLConf([path(route[1:], endpoint(view)) for route, view in routes.items()])
     middleware = {
         NONE: [],
+        HOOKS: [f"{__name__}.django_no_op_middleware"],
         NATIVE: ["django.contrib.sessions.middleware.SessionMiddleware"],
     }
-    settings.MIDDLEWARE = middleware.get(session) or [
-        f"{_module(context).__name__}.SessionCookieMiddleware"
-    ]
+    settings.MIDDLEWARE = (
+        [f"{_module(context).__name__}.SessionCookieMiddleware"]
+        if session == GENERATED
+        else middleware[session]
+    )
     app = WSGIHandler()
     # Django resolves a request's path with request.urlconf when it has one
     app.request_class = type("BenchRequest", (WSGIRequest,), {"urlconf": urlconf})
     return lambda route, cookie: drivers.wsgi(cast(WSGIApplication, app), route, cookie)
 
 
+def django_no_op_middleware(get_response: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A Django middleware that passes every request and response on unchanged."""
+
+    def middleware(request: Any) -> Any:
+        return get_response(request)
+
+    return middleware
+
+
 def falcon_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
     import falcon
 
-    app = falcon.App(middleware=[] if session == NONE else [_falcon_middleware(context)])
+    app = falcon.App(middleware=_falcon_middleware(context, session, _FalconNoOp()))
     for path, view in routes.items():
         app.add_route(path, _FalconResource(view))
     return lambda path, cookie: drivers.wsgi(app, path, cookie)
 
 
-def _falcon_middleware(context: Context) -> Any:
-    return _module(context).SessionCookieMiddleware(secret=SECRET)
+def _falcon_middleware(context: Context, session: str, no_op: object) -> list[Any]:
+    """A Falcon app's middleware list: none, no_op, or the module's."""
+    if session == HOOKS:
+        return [no_op]
+    if session == GENERATED:
+        return [_module(context).SessionCookieMiddleware(secret=SECRET)]
+    return []
+
+
+class _FalconNoOp:
+    """Falcon middleware with the methods the module's has, doing nothing."""
+
+    def process_request(self, req: Any, resp: Any) -> None:
+        pass
+
+    def process_response(self, req: Any, resp: Any, resource: object, succeeded: bool) -> None:
+        pass
+
+
+class _FalconAsgiNoOp:
+    async def process_request(self, req: Any, resp: Any) -> None:
+        pass
+
+    async def process_response(
+        self, req: Any, resp: Any, resource: object, succeeded: bool
+    ) -> None:
+        pass
 
 
 class _FalconResource:
@@ -271,6 +355,8 @@ def pyramid_app(context: Context, session: str, routes: Mapping[str, View]) -> S
     with Configurator(settings={"session.secret": SECRET}) as config:
         if session == NATIVE:
             config.set_session_factory(SignedCookieSessionFactory(SECRET))
+        elif session == HOOKS:
+            config.add_tween(f"{__name__}.pyramid_no_op_tween_factory")
         elif session == GENERATED:
             config.include(_module(context).__name__)
         for path, view in routes.items():
@@ -286,7 +372,32 @@ def pyramid_app(context: Context, session: str, routes: Mapping[str, View]) -> S
     return lambda path, cookie: drivers.wsgi(app, path, cookie)
 
 
+def pyramid_no_op_tween_factory(
+    handler: Callable[[Any], Any], registry: object
+) -> Callable[[Any], Any]:
+    """A Pyramid tween that passes every request and response on unchanged."""
+
+    def tween(request: Any) -> Any:
+        return handler(request)
+
+    return tween
+
+
 # ASGI frameworks
+
+
+class NoOpASGIMiddleware:
+    """An ASGI middleware that wraps send and changes nothing, as a session middleware
+    that writes response headers must wrap it."""
+
+    def __init__(self, app: drivers.ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def send_on(message: Any) -> None:
+            await send(message)
+
+        await self.app(scope, receive, send_on)
 
 
 def quart_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
@@ -302,7 +413,9 @@ def quart_app(context: Context, session: str, routes: Mapping[str, View]) -> Ser
     app = Quart(f"bench_quart_{session}")
     _flask_routes(app, session, routes, endpoint)
     drivers.lifespan(context.runner, app)
-    return lambda path, cookie: drivers.asgi(context.runner, app, path, cookie)
+    return _without_module_receivers(
+        session, lambda path, cookie: drivers.asgi(context.runner, app, path, cookie)
+    )
 
 
 def starlette_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
@@ -347,6 +460,8 @@ def _starlette_middleware(context: Context, session: str) -> list[Any]:
 
     if session == NATIVE:
         return [Middleware(SessionMiddleware, secret_key=SECRET)]
+    if session == HOOKS:
+        return [Middleware(NoOpASGIMiddleware)]
     if session == GENERATED:
         return [Middleware(_module(context).SessionCookieMiddleware, secret=SECRET)]
     return []
@@ -367,6 +482,8 @@ def litestar_app(context: Context, session: str, routes: Mapping[str, View]) -> 
     middleware: list[Any] = []
     if session == NATIVE:
         middleware = [CookieBackendConfig(secret=KEY_32).middleware]
+    elif session == HOOKS:
+        middleware = [DefineMiddleware(NoOpASGIMiddleware)]
     elif session == GENERATED:
         middleware = [DefineMiddleware(_module(context).SessionCookieMiddleware, secret=SECRET)]
     app = Litestar(
@@ -379,7 +496,7 @@ def litestar_app(context: Context, session: str, routes: Mapping[str, View]) -> 
 def falcon_asgi_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
     import falcon.asgi
 
-    app = falcon.asgi.App(middleware=[] if session == NONE else [_falcon_middleware(context)])
+    app = falcon.asgi.App(middleware=_falcon_middleware(context, session, _FalconAsgiNoOp()))
     for path, view in routes.items():
         app.add_route(path, _FalconAsgiResource(view))
     drivers.lifespan(context.runner, app)
@@ -396,7 +513,7 @@ _sanic_apps = 0
 
 def sanic_app(context: Context, session: str, routes: Mapping[str, View]) -> Serve:
     from sanic import Request, Sanic
-    from sanic.response import HTTPResponse, text
+    from sanic.response import BaseHTTPResponse, HTTPResponse, text
 
     global _sanic_apps
     _sanic_apps += 1
@@ -406,7 +523,17 @@ def sanic_app(context: Context, session: str, routes: Mapping[str, View]) -> Ser
     # process, and fails when run again: only the first app runs it, which does for all
     # (none of them handles a signal, middleware are not signals).
     app.config.TOUCHUP = context.touchup and _sanic_apps == 1
-    if session == GENERATED:
+    if session == HOOKS:
+
+        async def on_request(request: Request) -> None:
+            pass
+
+        async def on_response(request: Request, response: BaseHTTPResponse) -> None:
+            pass
+
+        app.register_middleware(on_request, "request")
+        app.register_middleware(on_response, "response")
+    elif session == GENERATED:
         _module(context).SessionCookieMiddleware(app, secret=SECRET)
     for path, view in routes.items():
         body = view.body
@@ -430,6 +557,17 @@ def aiohttp_app(context: Context, session: str, routes: Mapping[str, View]) -> S
 
         aiohttp_session.setup(app, EncryptedCookieStorage(KEY_32))
         get_native = aiohttp_session.get_session
+    elif session == HOOKS:
+
+        @web.middleware
+        async def passing(request: web.Request, handler: Any) -> web.StreamResponse:
+            return cast(web.StreamResponse, await handler(request))
+
+        async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+            pass
+
+        app.middlewares.append(passing)
+        app.on_response_prepare.append(on_prepare)
     elif session == GENERATED:
         _module(context).SessionCookieMiddleware(app, secret=SECRET)
     for path, view in routes.items():
@@ -445,8 +583,8 @@ def aiohttp_app(context: Context, session: str, routes: Mapping[str, View]) -> S
 
 
 FRAMEWORKS = (
-    Framework("Flask", "flask", flask_app, native=True, keyed=True),
-    Framework("Quart", "quart", quart_app, native=True, keyed=True),
+    Framework("Flask", "flask", flask_app, native=True, keyed=True, hooks=False),
+    Framework("Quart", "quart", quart_app, native=True, keyed=True, hooks=False),
     Framework("Starlette", "starlette", starlette_app, native=True),
     Framework("FastAPI", "fastapi", fastapi_app, native=True),
     Framework("Django", "django", django_app, native=True),
@@ -456,6 +594,6 @@ FRAMEWORKS = (
     Framework("Falcon", "falcon", falcon_app, native=False),
     Framework("Falcon ASGI", "falcon_asgi", falcon_asgi_app, native=False),
     Framework("Sanic", "sanic", sanic_app, native=False),
-    Framework("Bottle", "bottle", bottle_app, native=False),
+    Framework("Bottle", "bottle", bottle_app, native=False, hooks=False),
 )
 """Every framework the template writes for; native: it has a cookie session of its own."""

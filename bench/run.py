@@ -248,6 +248,7 @@ def run(settings: Settings, bench: Bench, seed: int) -> Results:
 
 PLAIN = f"{apps.NONE} {apps.PLAIN_VIEW}"
 KEYED_PLAIN = f"{apps.KEYED} {apps.PLAIN_VIEW}"
+HOOKS_PLAIN = f"{apps.HOOKS} {apps.PLAIN_VIEW}"
 
 
 def micro(nanoseconds: float) -> str:
@@ -287,6 +288,8 @@ class Headline:
 
     framework: str
     plain: Stats
+    hooks: Stats | None
+    """What no-op hooks of the kind the module installs add (None: it installs none)."""
     untouched: Stats
     read: Stats
     read_to_decode: Stats
@@ -322,6 +325,7 @@ def headlines(results: Results) -> list[Headline]:
             Headline(
                 name,
                 results.request(name, PLAIN),
+                results.overhead(name, HOOKS_PLAIN) if framework.hooks else None,
                 results.overhead(name, f"{apps.GENERATED} untouched"),
                 read,
                 ratio(read, decode),
@@ -346,6 +350,7 @@ def headline_table(results: Results) -> str:
             [
                 line.framework,
                 micro(line.plain.median),
+                "none" if line.hooks is None else micro(line.hooks.median),
                 judged(micro(line.untouched.median), line.untouched.median <= UNTOUCHED_LIMIT_NS),
                 f"{micro(line.read.median)}: "
                 + judged(
@@ -364,6 +369,7 @@ def headline_table(results: Results) -> str:
     header = [
         "framework",
         "plain app µs",
+        "no-op hooks: overhead µs",
         f"untouched view: overhead µs (goal ≤ {UNTOUCHED_LIMIT_NS / 1000:g})",
         f"read: overhead µs: ÷ decode ({decode} µs; goal ≤ {READ_LIMIT:g})",
         f"read + write: overhead µs: ÷ round trip ({round_trip} µs; goal ≤ {WRITE_LIMIT:g})",
@@ -462,6 +468,7 @@ def mac_table(results: Results) -> str:
 SESSIONS = {
     apps.NONE: "no session",
     apps.KEYED: "no session, SECRET_KEY set",
+    apps.HOOKS: "no session, no-op hooks",
     apps.NATIVE: "the framework's own",
     apps.GENERATED: "generated module",
 }

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import hmac
+import sys
 from collections.abc import Iterator
-from types import ModuleType
+from types import FrameType, ModuleType
 
 import pytest
 
@@ -118,6 +119,23 @@ def test_the_module_s_hmac_is_the_stdlib_s(modules: dict[Variant, ModuleType]) -
         assert len({mac(message) for mac in macs.values()}) == 1
 
 
+def module_code_run(case: apps.RequestCase, files: set[str | None]) -> set[str]:
+    """The functions of the generated modules that one call of the case runs: none for an
+    app measured as having no module, or its figures would not start from zero."""
+    ran: set[str] = set()
+
+    def record(frame: FrameType, event: str, arg: object) -> None:
+        if event == "call" and frame.f_code.co_filename in files:
+            ran.add(frame.f_code.co_name)
+
+    sys.setprofile(record)
+    try:
+        case.call()
+    finally:
+        sys.setprofile(None)
+    return ran
+
+
 @pytest.fixture(scope="module")
 def requests(modules: dict[Variant, ModuleType], runner: asyncio.Runner) -> list[apps.RequestCase]:
     return run.request_cases(modules, runner)
@@ -125,14 +143,20 @@ def requests(modules: dict[Variant, ModuleType], runner: asyncio.Runner) -> list
 
 @pytest.mark.parametrize("framework", apps.FRAMEWORKS, ids=lambda framework: framework.label)
 def test_apps_do_the_work_they_are_measured_for(
-    requests: list[apps.RequestCase], framework: apps.Framework
+    requests: list[apps.RequestCase],
+    modules: dict[Variant, ModuleType],
+    framework: apps.Framework,
 ) -> None:
     cases = [case for case in requests if case.framework == framework.label]
     sessions = [apps.NATIVE, apps.GENERATED] if framework.native else [apps.GENERATED]
     expected = [f"{apps.NONE} plain"] + ([f"{apps.KEYED} plain"] if framework.keyed else [])
+    expected += [f"{apps.HOOKS} plain"] if framework.hooks else []
     expected += [f"{session} {view}" for session in sessions for view in SESSION_VIEWS]
     assert [case.kind for case in cases] == expected
+    module_files = {module.__file__ for module in modules.values()}
     for case in cases:
+        ran = module_code_run(case, module_files)
+        assert bool(ran) == (case.session == apps.GENERATED), (case.kind, ran)
         reply = apps.check(case)
         cookies = reply.values("set-cookie")
         if case.session == apps.GENERATED:
