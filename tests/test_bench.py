@@ -157,6 +157,8 @@ def test_apps_do_the_work_they_are_measured_for(
     for case in cases:
         ran = module_code_run(case, module_files)
         assert bool(ran) == (case.session == apps.GENERATED), (case.kind, ran)
+        if case.session == apps.GENERATED:  # the Cookie header is scanned only when read
+            assert ("_cookie_in_header" in ran) == (case.view != "untouched"), (case.kind, ran)
         reply = apps.check(case)
         cookies = reply.values("set-cookie")
         if case.session == apps.GENERATED:
