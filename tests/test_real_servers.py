@@ -84,7 +84,8 @@ def test_every_worker_reads_a_cookie_minted_with_the_served_secret(
     headers = {"Cookie": f"{server.cookie_name}={minted}"}
     client = httpx.Client(timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
     with client, ThreadPoolExecutor(IN_FLIGHT) as pool:
-        replies = list(pool.map(lambda _: client.get(server.url(), headers=headers), range(40)))
+        sent = range(REQUESTS)
+        replies = list(pool.map(lambda _: client.get(server.url(), headers=headers), sent))
     carts = [cart(reply) for reply in replies]
     assert {cart_id for cart_id, _ in carts} == {f"minted-{framework}"}
     assert all("set-cookie" not in reply.headers for reply in replies)
