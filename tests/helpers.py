@@ -58,6 +58,14 @@ class Case:
         return str(self.answers["framework"])
 
 
+MIGRATING = ("flask", "quart")
+"""The frameworks asked migrate_from_native: their answer variants answer yes."""
+
+
+def migrating(framework: str) -> dict[str, object]:
+    return {"migrate_from_native": True} if framework in MIGRATING else {}
+
+
 def code_cases(framework: str) -> list[Case]:
     """Every serializer and mode for one framework, plus answer variants.
 
@@ -90,6 +98,7 @@ def code_cases(framework: str) -> list[Case]:
                 "tests_path": "checks/session",
                 "cookie_name": "__Host-sid",
                 "same_site": "Strict",
+                **migrating(framework),
             },
         )
     )
@@ -116,6 +125,7 @@ def code_cases(framework: str) -> list[Case]:
                     "tags": "list[str]",
                     "ids": "list[int] | None",
                 },
+                **migrating(framework),
             },
         )
     )

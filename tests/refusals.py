@@ -62,6 +62,10 @@ ABSOLUTE_LIMIT = (
     "absolute_max_age is 0 (no limit) or at least max_age, in seconds: a session "
     "cannot end before its cookie does"
 )
+NOT_MIGRATING = (
+    "migrate_from_native is for Flask and Quart only, not starlette: they have the cookie "
+    "session it moves users from"
+)
 LONG_DOMAIN = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 57]) + ".com"
 
 
@@ -164,6 +168,13 @@ def folder_refusals(question: str, parts: str, detail: str) -> list[Refusal]:
 
 
 REFUSALS = [
+    Refusal(
+        "migrate_from_native-not-asked",
+        {"framework": "starlette", "migrate_from_native": "true"},
+        "migrate_from_native",
+        "false here, not 'true'",
+        NOT_MIGRATING,
+    ),
     *folder_refusals("package_path", "Python identifiers", IDENTIFIER_FOLDERS),
     *(
         Refusal(

@@ -212,15 +212,22 @@ def launch(
 
 
 def start_demo(
-    framework: str, project: Path, log_dir: Path, secret: str | None = None
+    framework: str,
+    project: Path,
+    log_dir: Path,
+    secret: str | None = None,
+    app_module: str = "main",
 ) -> DemoServer:
     """Serve a rendered new project's demo as its README says, on a free port.
 
-    The secret is a new random one unless given (to serve a project again as before).
+    The secret is a new random one unless given (to serve a project again as before);
+    app_module names the module of the package that holds the app, main unless given.
     """
     block = run_block(project / "README.md")
     port = free_port()
-    command = [on_port(argument, port) for argument in block.command]
+    command = [
+        on_port(argument, port).replace(".main:", f".{app_module}:") for argument in block.command
+    ]
     secret = secrets.token_urlsafe(48) if secret is None else secret
     log = log_dir / f"{framework}-server.log"
     process = launch(project, command, log, block.secret_env, secret)

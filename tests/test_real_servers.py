@@ -11,13 +11,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from helpers import FRAMEWORKS
-from servers import DemoServer, cookie_client, stored
+from helpers import FRAMEWORKS, MIGRATING
+from servers import DemoServer, cookie_client, start_demo, stored
 
 REQUESTS = 100
 IN_FLIGHT = 4
@@ -184,3 +185,74 @@ def test_repeated_and_odd_cookie_headers_never_give_a_server_error(
         odd = fresh.get(server.url(), headers=latin1)
         assert odd.status_code < 500, (odd.status_code, odd.text)
     record(record_property, server, 2 + len(repeated), pids)
+
+
+LEGACY_VIEWS = {
+    "flask": """
+import flask
+
+from app.main import app
+
+
+@app.post("/native")
+def native() -> str:
+    flask.session.update(flask.request.get_json())
+    return "written"
+""",
+    "quart": """
+import quart
+
+from app.main import app
+
+
+@app.post("/native")
+async def native() -> str:
+    quart.session.update(await quart.request.get_json())
+    return "written"
+""",
+}
+"""The demo app as it was before the switch: a view that writes the framework's own
+session, with the secret the demo's own session module reads."""
+
+
+def set_cookies(reply: httpx.Response) -> dict[str, str]:
+    """The name=value pair of each cookie a reply sets, by name."""
+    pairs = (line.split(";", 1)[0] for line in reply.headers.get_list("set-cookie"))
+    return {pair.split("=", 1)[0]: pair for pair in pairs}
+
+
+@pytest.mark.parametrize(
+    "framework",
+    [pytest.param(f, marks=pytest.mark.xdist_group(f"demo-{f}")) for f in MIGRATING],
+)
+def test_a_session_of_the_frameworks_own_moves_over_under_the_real_server(
+    framework: str,
+    render: Callable[..., Path],
+    tmp_path: Path,
+    record_property: RecordProperty,
+) -> None:
+    project = render(framework=framework, project_kind="new", migrate_from_native=True)
+    (project / "app/legacy.py").write_text(LEGACY_VIEWS[framework])
+    server = start_demo(framework, project, tmp_path, app_module="legacy")
+    try:
+        client = httpx.Client(timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
+        with client:
+            legacy = f"legacy-{framework}"
+            written = client.post(server.url("/native"), json={"cart_id": legacy})
+            assert written.status_code == 200, (written.text, server.log_tail())
+            native = set_cookies(written)["session"]
+            moved = client.get(server.url(), headers={"Cookie": native})
+            cart_id, first_pid = cart(moved)
+            assert cart_id == legacy
+            after = set_cookies(moved)
+            assert after["session"] == "session="  # nothing else was in it
+            pids = {first_pid}
+            for _ in range(8):
+                reply = client.get(server.url(), headers={"Cookie": after[server.cookie_name]})
+                assert cart(reply)[0] == legacy
+                assert "set-cookie" not in reply.headers
+                pids.add(cart(reply)[1])
+    finally:
+        server.stop()
+    record(record_property, server, 10, pids)
+    assert len(pids) >= 2, f"every request went to one worker: {pids}"
