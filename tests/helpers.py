@@ -58,7 +58,7 @@ class Case:
         return str(self.answers["framework"])
 
 
-MIGRATING = ("flask", "quart")
+MIGRATING = ("flask", "quart", "starlette", "fastapi")
 """The frameworks asked migrate_from_native: their answer variants answer yes."""
 
 

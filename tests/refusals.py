@@ -63,8 +63,8 @@ ABSOLUTE_LIMIT = (
     "cannot end before its cookie does"
 )
 NOT_MIGRATING = (
-    "migrate_from_native is for Flask and Quart only, not starlette: they have the cookie "
-    "session it moves users from"
+    "migrate_from_native moves users from a cookie session of the framework: bottle has "
+    "none it can read (flask, quart, starlette, fastapi have one)"
 )
 LONG_DOMAIN = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 57]) + ".com"
 
@@ -170,7 +170,7 @@ def folder_refusals(question: str, parts: str, detail: str) -> list[Refusal]:
 REFUSALS = [
     Refusal(
         "migrate_from_native-not-asked",
-        {"framework": "starlette", "migrate_from_native": "true"},
+        {"framework": "bottle", "migrate_from_native": "true"},
         "migrate_from_native",
         "false here, not 'true'",
         NOT_MIGRATING,

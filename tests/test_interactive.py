@@ -29,7 +29,7 @@ import pyte
 import pytest
 import yaml
 
-from helpers import COPIER_YML, choices, run, tool
+from helpers import COPIER_YML, ROOT, choices, run, tool
 from lifecycle import ANSWERS_FILE, plain, tool_env
 from refusals import REFUSALS, WIDTH, Refusal
 
@@ -38,6 +38,13 @@ CLEAR, ENTER, DOWN = "\x15", "\r", "\x1b[B"
 QUESTION_MARK = "🎤 "
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 INVALID_YAML = "Invalid input"
+ENVIRONMENT = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(ROOT),
+    undefined=jinja2.StrictUndefined,
+    extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],  # as in Copier
+)
+"""Where a question's templated text is rendered, as Copier renders it: partials load
+from the template's root."""
 
 
 def asked(answers: Mapping[str, object] | None = None) -> list[tuple[str, dict[str, Any]]]:
@@ -56,7 +63,7 @@ def asked(answers: Mapping[str, object] | None = None) -> list[tuple[str, dict[s
 
 def rendered(text: str, answers: Mapping[str, object]) -> str:
     """A question's templated text, as Copier renders it with these answers."""
-    return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(text).render(answers)
+    return ENVIRONMENT.from_string(text).render(answers)
 
 
 def choose(question: str, value: str) -> str:

@@ -83,8 +83,8 @@ MUTATIONS = [
     Mutation("Secure dropped", "; HttpOnly; Secure", "; HttpOnly"),
     Mutation(
         "exact cookie-name matching loosened",
-        'name.strip(" \\t") == COOKIE_NAME',
-        "name.strip() == COOKIE_NAME",
+        'key.strip(" \\t") == COOKIE_NAME',
+        "key.strip() == COOKIE_NAME",
     ),
     Mutation(
         "the nonce fixed",

@@ -16,6 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
 
 from helpers import FRAMEWORKS, MIGRATING
 from servers import DemoServer, cookie_client, start_demo, stored
@@ -215,6 +221,19 @@ async def native() -> str:
 session, with the secret the demo's own session module reads."""
 
 
+async def write_native(request: Request) -> PlainTextResponse:
+    request.session.update(await request.json())
+    return PlainTextResponse("written")
+
+
+def session_middleware_cookie(secret: str, session: dict[str, str]) -> str:
+    """The cookie Starlette's own SessionMiddleware gave this session, with the secret
+    the demo now gives this module: the app as it was, before the switch."""
+    app = Starlette(routes=[Route("/native", write_native, methods=["POST"])])
+    app.add_middleware(SessionMiddleware, secret_key=secret)
+    return set_cookies(TestClient(app).post("/native", json=session))["session"]
+
+
 def set_cookies(reply: httpx.Response) -> dict[str, str]:
     """The name=value pair of each cookie a reply sets, by name."""
     pairs = (line.split(";", 1)[0] for line in reply.headers.get_list("set-cookie"))
@@ -232,24 +251,30 @@ def test_a_session_of_the_frameworks_own_moves_over_under_the_real_server(
     record_property: RecordProperty,
 ) -> None:
     project = render(framework=framework, project_kind="new", migrate_from_native=True)
-    (project / "app/legacy.py").write_text(LEGACY_VIEWS[framework])
-    server = start_demo(framework, project, tmp_path, app_module="legacy")
+    legacy_views = LEGACY_VIEWS.get(framework)
+    if legacy_views is not None:
+        (project / "app/legacy.py").write_text(legacy_views)
+    module = "main" if legacy_views is None else "legacy"
+    server = start_demo(framework, project, tmp_path, app_module=module)
     try:
         client = httpx.Client(timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
         with client:
-            legacy = f"legacy-{framework}"
-            written = client.post(server.url("/native"), json={"cart_id": legacy})
-            assert written.status_code == 200, (written.text, server.log_tail())
-            native = set_cookies(written)["session"]
+            legacy = {"cart_id": f"legacy-{framework}"}
+            if legacy_views is None:
+                native = session_middleware_cookie(server.secret, legacy)
+            else:
+                written = client.post(server.url("/native"), json=legacy)
+                assert written.status_code == 200, (written.text, server.log_tail())
+                native = set_cookies(written)["session"]
             moved = client.get(server.url(), headers={"Cookie": native})
             cart_id, first_pid = cart(moved)
-            assert cart_id == legacy
+            assert cart_id == legacy["cart_id"]
             after = set_cookies(moved)
             assert after["session"] == "session="  # nothing else was in it
             pids = {first_pid}
             for _ in range(8):
                 reply = client.get(server.url(), headers={"Cookie": after[server.cookie_name]})
-                assert cart(reply)[0] == legacy
+                assert cart(reply)[0] == legacy["cart_id"]
                 assert "set-cookie" not in reply.headers
                 pids.add(cart(reply)[1])
     finally:
