@@ -66,6 +66,10 @@ NOT_MIGRATING = (
     "migrate_from_native moves users from a cookie session of the framework: bottle has "
     "none it can read (flask, quart, starlette, fastapi have one)"
 )
+EARLIER_FORMS = (
+    "previous_cookies lists earlier forms of the cookie, such as [{serializer: json}] or "
+    "[{encrypt: false}]; [] for none"
+)
 LONG_DOMAIN = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 57]) + ".com"
 
 
@@ -174,6 +178,55 @@ REFUSALS = [
         "migrate_from_native",
         "false here, not 'true'",
         NOT_MIGRATING,
+    ),
+    Refusal(
+        "previous_cookies-not-a-list",
+        {"previous_cookies": "json"},
+        "previous_cookies",
+        "a list, not 'json'",
+        EARLIER_FORMS,
+    ),
+    Refusal(
+        "previous_cookies-form-not-a-map",
+        {"previous_cookies": "[json]"},
+        "previous_cookies",
+        "maps, not 'json'",
+        EARLIER_FORMS,
+    ),
+    Refusal(
+        "previous_cookies-unknown-key",
+        {"previous_cookies": "[{cookie_name: old}]"},
+        "previous_cookies",
+        "known keys, not 'cookie_name'",
+        "a form names its serializer, its encrypt or both; what it leaves out is as now",
+    ),
+    Refusal(
+        "previous_cookies-unknown-serializer",
+        {"previous_cookies": "[{serializer: pickle}]"},
+        "previous_cookies",
+        "a serializer, not 'pickle'",
+        "serializer is one of json, orjson, msgpack, cbor2",
+    ),
+    Refusal(
+        "previous_cookies-encrypt-not-yes-no",
+        {"previous_cookies": "[{encrypt: maybe}]"},
+        "previous_cookies",
+        "true/false, not 'maybe'",
+        "encrypt is true or false",
+    ),
+    Refusal(
+        "previous_cookies-the-current-form",
+        {"serializer": "msgpack", "encrypt": "false", "previous_cookies": "[{serializer: msgpack}]"},
+        "previous_cookies",
+        "'msgpack' is as now",
+        "that form (msgpack, signed) is the current one, read already",
+    ),
+    Refusal(
+        "previous_cookies-a-form-twice",
+        {"previous_cookies": "[{serializer: cbor2}, {serializer: cbor2, encrypt: false}]"},
+        "previous_cookies",
+        "'cbor2' twice",
+        "that form (cbor2, signed) is listed twice",
     ),
     *folder_refusals("package_path", "Python identifiers", IDENTIFIER_FOLDERS),
     *(

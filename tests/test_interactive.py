@@ -23,13 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pexpect
 import pyte
 import pytest
 import yaml
 
-from helpers import COPIER_YML, ROOT, choices, run, tool
+from helpers import COPIER_YML, JINJA, choices, run, tool
 from lifecycle import ANSWERS_FILE, plain, tool_env
 from refusals import REFUSALS, WIDTH, Refusal
 
@@ -38,13 +37,6 @@ CLEAR, ENTER, DOWN = "\x15", "\r", "\x1b[B"
 QUESTION_MARK = "🎤 "
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 INVALID_YAML = "Invalid input"
-ENVIRONMENT = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(ROOT),
-    undefined=jinja2.StrictUndefined,
-    extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],  # as in Copier
-)
-"""Where a question's templated text is rendered, as Copier renders it: partials load
-from the template's root."""
 
 
 def asked(answers: Mapping[str, object] | None = None) -> list[tuple[str, dict[str, Any]]]:
@@ -63,7 +55,7 @@ def asked(answers: Mapping[str, object] | None = None) -> list[tuple[str, dict[s
 
 def rendered(text: str, answers: Mapping[str, object]) -> str:
     """A question's templated text, as Copier renders it with these answers."""
-    return ENVIRONMENT.from_string(text).render(answers)
+    return JINJA.from_string(text).render(answers)
 
 
 def choose(question: str, value: str) -> str:
@@ -243,6 +235,7 @@ BASE = {
     "renewal": "on_write",
     "absolute_max_age": 2592000,
     "session_fields": "{cart_id: str, user_id: 'int | None', tags: 'list[str]'}",
+    "previous_cookies": "[]",
 }
 SESSIONS = [
     # Not the defaults, and both with partials of their own: an ASGI middleware
@@ -277,6 +270,7 @@ SESSIONS = [
             "max_age": "400d",
             "absolute_max_age": 0,
             "migrate_from_native": True,
+            "previous_cookies": "[{encrypt: false}]",
         },
         default_cookie_name="app_session",
     ),
@@ -337,6 +331,7 @@ def test_terminal_answers_with_refusals_on_screen_and_a_cookie_browsers_keep(
         **session.answers,
         "cookie_name": session.cookie_name or session.default_cookie_name,
         "session_fields": yaml.safe_load(session.answers["session_fields"]),
+        "previous_cookies": yaml.safe_load(session.answers["previous_cookies"]),
     }
     if not session.answers["secure"]:
         # Down as often as None is below the default, then Enter: None is skipped.

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from copier import run_copy
 
-from helpers import COPIER_YML, FRAMEWORKS, ROOT, choices
+from helpers import COPIER_YML, FRAMEWORKS, JINJA, ROOT, choices
 from lifecycle import ANSWERS_FILE, copier
 from refusals import LONG_DOMAIN, REFUSALS, WIDTH, Refusal
 
@@ -182,6 +182,8 @@ def test_cross_check_accepts_the_same_answer_without_what_makes_it_wrong(
         "secure": "true",
         "cookie_domain": "",
         "max_age": "1",
+        "serializer": "json",  # previous_cookies lists another
+        "encrypt": "false",
     }
     copy(
         questions,
@@ -261,6 +263,17 @@ def test_copy_with_defaults_succeeds_for_every_framework(
             id="optional-and-list-fields",
         ),
         pytest.param({"session_fields": "{match: str, type: int, _: bool}"}, id="soft-keywords"),
+        pytest.param({"previous_cookies": "[{serializer: msgpack}]"}, id="previous-serializer"),
+        pytest.param({"previous_cookies": "[{encrypt: true}]"}, id="previous-mode"),
+        pytest.param(
+            {
+                "serializer": "cbor2",
+                "encrypt": "true",
+                "previous_cookies": "[{serializer: json}, {encrypt: false}, "
+                "{serializer: orjson, encrypt: false}, {serializer: msgpack}]",
+            },
+            id="previous-several-forms",
+        ),
     ],
 )
 def test_good_edge_answers_are_accepted(
@@ -270,6 +283,11 @@ def test_good_edge_answers_are_accepted(
     copy(questions, project, data)
     answers = yaml.safe_load((project / ANSWERS_FILE).read_text())
     assert set(data) <= set(answers)
+
+
+def test_previous_cookies_accepts_exactly_the_serializers_offered() -> None:
+    names = "{% from 'template/_partials/questions.jinja' import serializers %}{{ serializers }}"
+    assert JINJA.from_string(names).render() == str(choices("serializer"))
 
 
 def test_unquoted_list_type_inside_braces_is_a_yaml_error(questions: Path, tmp_path: Path) -> None:
@@ -338,6 +356,8 @@ def test_readme_table_of_questions_matches_copier_yml(questions: Path, tmp_path:
         given = defaults[name]
         if isinstance(given, bool):
             shown = f"`{str(given).lower()}`"
+        elif isinstance(given, list):
+            shown = f"`{given}`"
         elif isinstance(given, dict):
             shown = "`{" + ", ".join(f"{key}: {value}" for key, value in given.items()) + "}`"
         else:
