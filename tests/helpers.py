@@ -66,7 +66,7 @@ class Case:
         return str(self.answers["framework"])
 
 
-MIGRATING = ("flask", "quart", "starlette", "fastapi", "litestar")
+MIGRATING = ("flask", "quart", "starlette", "fastapi", "litestar", "django")
 """The frameworks asked migrate_from_native: their answer variants answer yes."""
 
 
