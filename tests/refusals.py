@@ -317,6 +317,7 @@ REFUSALS = [
             ("starlette", "Starlette", "session"),
             ("fastapi", "FastAPI", "session"),
             ("litestar", "Litestar", "session"),
+            ("pyramid", "Pyramid", "session"),
         ]
     ),
     Refusal(
