@@ -216,9 +216,35 @@ async def native() -> str:
     quart.session.update(await quart.request.get_json())
     return "written"
 """,
+    "pyramid": """
+import os
+
+from pyramid.config import Configurator
+from pyramid.request import Request
+from pyramid.session import SignedCookieSessionFactory
+
+from app.main import cart_view
+
+
+def native(request: Request) -> str:
+    request.session.update(request.json_body)
+    return "written"
+
+
+with Configurator() as config:
+    config.set_session_factory(SignedCookieSessionFactory(os.environ["SESSION_SECRET"]))
+    config.include("app.utilities.session")
+    config.add_route("cart", "/", request_method="GET")
+    config.add_route("native", "/native", request_method="POST")
+    config.add_view(cart_view, route_name="cart", renderer="json")
+    config.add_view(native, route_name="native", renderer="json")
+    app = config.make_wsgi_app()
+""",
 }
 """The demo app as it was before the switch: a view that writes the framework's own
-session, with the secret the demo's own session module reads."""
+session, with the secret the demo's own session module reads. Pyramid's demo has no
+session factory, so its legacy module is the demo's app with one, kept set as a
+migrating app keeps it."""
 
 
 async def write_native(request: Request) -> PlainTextResponse:
