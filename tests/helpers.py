@@ -66,7 +66,7 @@ class Case:
         return str(self.answers["framework"])
 
 
-MIGRATING = ("flask", "quart", "starlette", "fastapi", "litestar", "django")
+MIGRATING = ("flask", "quart", "starlette", "fastapi", "litestar", "django", "pyramid")
 """The frameworks asked migrate_from_native: their answer variants answer yes."""
 
 

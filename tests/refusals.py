@@ -64,7 +64,7 @@ ABSOLUTE_LIMIT = (
 )
 NOT_MIGRATING = (
     "migrate_from_native moves users from a cookie session of the framework: bottle has "
-    "none it can read (flask, quart, starlette, fastapi, litestar, django have one)"
+    "none it can read (flask, quart, starlette, fastapi, litestar, django, pyramid have one)"
 )
 EARLIER_FORMS = (
     "previous_cookies lists earlier forms of the cookie, such as [{serializer: json}] or "
@@ -370,6 +370,7 @@ REFUSALS = [
             ("starlette", "Starlette", "session"),
             ("fastapi", "FastAPI", "session"),
             ("litestar", "Litestar", "session"),
+            ("pyramid", "Pyramid", "session"),
         ]
     ),
     Refusal(

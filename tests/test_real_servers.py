@@ -267,11 +267,37 @@ def native(request: HttpRequest) -> HttpResponse:
 main.urlpatterns.append(path("native", native))
 application = get_wsgi_application()
 """,
+    "pyramid": """
+import os
+
+from pyramid.config import Configurator
+from pyramid.request import Request
+from pyramid.session import SignedCookieSessionFactory
+
+from app.main import cart_view
+
+
+def native(request: Request) -> str:
+    request.session.update(request.json_body)
+    return "written"
+
+
+with Configurator() as config:
+    config.set_session_factory(SignedCookieSessionFactory(os.environ["SESSION_SECRET"]))
+    config.include("app.utilities.session")
+    config.add_route("cart", "/", request_method="GET")
+    config.add_route("native", "/native", request_method="POST")
+    config.add_view(cart_view, route_name="cart", renderer="json")
+    config.add_view(native, route_name="native", renderer="json")
+    app = config.make_wsgi_app()
+""",
 }
 """The demo app as it was before the switch: a view that writes the framework's own
 session, with the secret the demo's own session module reads (Litestar's and Django's
 own session middleware stay installed outside this module's, Litestar's with a key made
-from that secret, Django's with an engine every worker reads)."""
+from that secret, Django's with an engine every worker reads; Pyramid's demo has no
+session factory, so its legacy app is the demo's with one, kept as a migrating app keeps
+it)."""
 DELETED_NATIVE = {"litestar": "session=null"}
 """How the framework deletes its session cookie, where it is not an empty value."""
 NATIVE_COOKIES = {"django": "sessionid"}

@@ -177,7 +177,7 @@ def test_cross_check_accepts_the_same_answer_without_what_makes_it_wrong(
     """A refusal that depends on earlier answers refuses that combination only."""
     fine = {
         # one that has no cookie of its own to clash with, or one that migrates
-        "framework": "flask" if refusal.question == "migrate_from_native" else "pyramid",
+        "framework": "flask" if refusal.question == "migrate_from_native" else "bottle",
         "package_path": "foo",
         "secure": "true",
         "cookie_domain": "",
@@ -237,7 +237,7 @@ def test_copy_with_defaults_succeeds_for_every_framework(
         pytest.param({"cookie_name": "__Hostess"}, id="not-quite-a-prefix"),
         pytest.param({"framework": "django", "cookie_name": "session"}, id="django-session"),
         pytest.param({"framework": "flask", "cookie_name": "sessionid"}, id="flask-sessionid"),
-        pytest.param({"framework": "pyramid", "cookie_name": "session"}, id="pyramid-session"),
+        pytest.param({"framework": "bottle", "cookie_name": "session"}, id="bottle-session"),
         pytest.param({"cookie_domain": "example.com"}, id="domain"),
         pytest.param({"secure": "false", "cookie_domain": ".example.com"}, id="dotted-domain"),
         pytest.param({"cookie_domain": "shop.example.co.uk"}, id="deep-domain"),
