@@ -58,7 +58,7 @@ class Case:
         return str(self.answers["framework"])
 
 
-MIGRATING = ("flask", "quart", "starlette", "fastapi")
+MIGRATING = ("flask", "quart", "starlette", "fastapi", "aiohttp")
 """The frameworks asked migrate_from_native: their answer variants answer yes."""
 
 

@@ -64,7 +64,7 @@ ABSOLUTE_LIMIT = (
 )
 NOT_MIGRATING = (
     "migrate_from_native moves users from a cookie session of the framework: bottle has "
-    "none it can read (flask, quart, starlette, fastapi have one)"
+    "none it can read (flask, quart, starlette, fastapi, aiohttp have one)"
 )
 LONG_DOMAIN = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 57]) + ".com"
 
