@@ -66,7 +66,16 @@ class Case:
         return str(self.answers["framework"])
 
 
-MIGRATING = ("flask", "quart", "starlette", "fastapi", "litestar", "django", "pyramid")
+MIGRATING = (
+    "flask",
+    "quart",
+    "starlette",
+    "fastapi",
+    "litestar",
+    "django",
+    "pyramid",
+    "aiohttp",
+)
 """The frameworks asked migrate_from_native: their answer variants answer yes."""
 
 

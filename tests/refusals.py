@@ -64,7 +64,8 @@ ABSOLUTE_LIMIT = (
 )
 NOT_MIGRATING = (
     "migrate_from_native moves users from a cookie session of the framework: bottle has "
-    "none it can read (flask, quart, starlette, fastapi, litestar, django, pyramid have one)"
+    "none it can read (flask, quart, starlette, fastapi, litestar, django, pyramid, aiohttp "
+    "have one)"
 )
 EARLIER_FORMS = (
     "previous_cookies lists earlier forms of the cookie, such as [{serializer: json}] or "

@@ -7,6 +7,8 @@ its requests on fresh connections, so that both workers read the cookie.
 
 from __future__ import annotations
 
+import base64
+import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -291,16 +293,44 @@ with Configurator() as config:
     config.add_view(native, route_name="native", renderer="json")
     app = config.make_wsgi_app()
 """,
+    "aiohttp": """
+import aiohttp_session
+from aiohttp import web
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+
+from app.main import cart_handler, clear_handler, session_handler
+from app.utilities.session import SessionCookieMiddleware
+
+
+async def native(request: web.Request) -> web.Response:
+    session = await aiohttp_session.get_session(request)
+    session.update(await request.json())
+    return web.Response(text="written")
+
+
+app = web.Application()
+aiohttp_session.setup(app, EncryptedCookieStorage("{native_key}"))
+SessionCookieMiddleware(app)
+app.add_routes(
+    [
+        web.get("/", cart_handler),
+        web.get("/session", session_handler),
+        web.post("/clear", clear_handler),
+        web.post("/native", native),
+    ]
+)
+""",
 }
 """The demo app as it was before the switch: a view that writes the framework's own
 session, with the secret the demo's own session module reads (Litestar's and Django's
 own session middleware stay installed outside this module's, Litestar's with a key made
 from that secret, Django's with an engine every worker reads; Pyramid's demo has no
 session factory, so its legacy app is the demo's with one, kept as a migrating app keeps
-it)."""
+it; aiohttp-session has a secret of its own, the Fernet key {native_key} stands for, and
+stays installed outside this module's middleware)."""
 DELETED_NATIVE = {"litestar": "session=null"}
 """How the framework deletes its session cookie, where it is not an empty value."""
-NATIVE_COOKIES = {"django": "sessionid"}
+NATIVE_COOKIES = {"django": "sessionid", "aiohttp": "AIOHTTP_SESSION"}
 """The framework's own session cookie where it is not named session."""
 
 
@@ -336,6 +366,8 @@ def test_a_session_of_the_frameworks_own_moves_over_under_the_real_server(
     project = render(framework=framework, project_kind="new", migrate_from_native=True)
     legacy_views = LEGACY_VIEWS.get(framework)
     if legacy_views is not None:
+        native_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        legacy_views = legacy_views.replace("{native_key}", native_key)
         (project / "app/legacy.py").write_text(legacy_views)
     module = "main" if legacy_views is None else "legacy"
     server = start_demo(framework, project, tmp_path, app_module=module)
