@@ -217,7 +217,11 @@ REFUSALS = [
     ),
     Refusal(
         "previous_cookies-the-current-form",
-        {"serializer": "msgpack", "encrypt": "false", "previous_cookies": "[{serializer: msgpack}]"},
+        {
+            "serializer": "msgpack",
+            "encrypt": "false",
+            "previous_cookies": "[{serializer: msgpack}]",
+        },
         "previous_cookies",
         "'msgpack' is as now",
         "that form (msgpack, signed) is the current one, read already",
