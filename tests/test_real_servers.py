@@ -344,12 +344,18 @@ def session_middleware_cookie(secret: str, session: dict[str, str]) -> str:
     the demo now gives this module: the app as it was, before the switch."""
     app = Starlette(routes=[Route("/native", write_native, methods=["POST"])])
     app.add_middleware(SessionMiddleware, secret_key=secret)
-    return set_cookies(TestClient(app).post("/native", json=session))["session"]
+    reply = TestClient(app).post("/native", json=session)
+    return cookie_pairs(reply.headers.get_list("set-cookie"))["session"]
 
 
 def set_cookies(reply: httpx.Response) -> dict[str, str]:
     """The name=value pair of each cookie a reply sets, by name."""
-    pairs = (line.split(";", 1)[0] for line in reply.headers.get_list("set-cookie"))
+    return cookie_pairs(reply.headers.get_list("set-cookie"))
+
+
+def cookie_pairs(set_cookies: Iterable[str]) -> dict[str, str]:
+    """The name=value pair of each cookie these Set-Cookie lines set, by name."""
+    pairs = (line.split(";", 1)[0] for line in set_cookies)
     return {pair.split("=", 1)[0]: pair for pair in pairs}
 
 
