@@ -115,10 +115,12 @@ def code_cases(framework: str) -> list[Case]:
                 "tests_path": "checks/session",
                 "cookie_name": "__Host-sid",
                 "same_site": "Strict",
-                # binary readers beside json, whose _check_plain json lacks; the other mode
+                # binary readers beside json, whose _check_plain json lacks; the other
+                # mode; an earlier cookie name
                 "previous_cookies": [
                     {"serializer": "msgpack"},
                     {"serializer": "orjson", "encrypt": True},
+                    {"cookie_name": "app_session"},
                 ],
                 **migrating(framework),
             },
@@ -147,8 +149,12 @@ def code_cases(framework: str) -> list[Case]:
                     "tags": "list[str]",
                     "ids": "list[int] | None",
                 },
-                # the same serializer signed, and json signed
-                "previous_cookies": [{"encrypt": False}, {"serializer": "json", "encrypt": False}],
+                # the same serializer signed, json signed, and under an earlier name
+                "previous_cookies": [
+                    {"encrypt": False},
+                    {"serializer": "json", "encrypt": False},
+                    {"cookie_name": "old_session", "encrypt": False},
+                ],
                 **migrating(framework),
             },
         )

@@ -68,8 +68,8 @@ NOT_MIGRATING = (
     "have one)"
 )
 EARLIER_FORMS = (
-    "previous_cookies lists earlier forms of the cookie, such as [{serializer: json}] or "
-    "[{encrypt: false}]; [] for none"
+    "previous_cookies lists earlier forms of the cookie, such as [{serializer: json}], "
+    "[{encrypt: false}] or [{cookie_name: sid}]; [] for none"
 )
 LONG_DOMAIN = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 57]) + ".com"
 
@@ -199,7 +199,7 @@ REFUSALS = [
         {"previous_cookies": "[{cookie_name: old}]"},
         "previous_cookies",
         "known keys, not 'cookie_name'",
-        "a form names its serializer, its encrypt or both; what it leaves out is as now",
+        "a form names its serializer, encrypt or cookie_name; what it leaves out is as now",
     ),
     Refusal(
         "previous_cookies-unknown-serializer",
@@ -214,6 +214,13 @@ REFUSALS = [
         "previous_cookies",
         "true/false, not 'maybe'",
         "encrypt is true or false",
+    ),
+    Refusal(
+        "previous_cookies-not-a-cookie-name",
+        {"previous_cookies": "[{cookie_name: my sid}]"},
+        "previous_cookies",
+        "a cookie name, not 'my sid'",
+        "cookie_name is the earlier name of the cookie: an RFC 6265 token",
     ),
     Refusal(
         "previous_cookies-the-current-form",

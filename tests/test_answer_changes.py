@@ -1,10 +1,11 @@
-"""Changing serializer or encrypt with copier update logs nobody out.
+"""Changing serializer, encrypt or cookie_name with copier update logs nobody out.
 
 A demo project copied from the template is served by its real server, which mints
-cookies; it is then updated with each command of the README's "Changing serializer or
-encrypt" section, served again with the same secret, and asked for its cart with the
-cookies minted before the update: a fresh one is read as it is, one past half of
-max_age is renewed in the new form, and a tampered one still reads as a new cart.
+cookies; it is then updated with each command of the README's "Changing serializer,
+encrypt or cookie_name" section, served again with the same secret, and asked for its
+cart with the cookies minted before the update, under the name they had: a fresh one
+is read as it is, one past half of max_age is renewed in the new form (deleting the
+cookie of an earlier name), and a tampered one still reads as a new cart.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from servers import DemoServer, start_demo
 
 FRAMEWORK = "flask"
 """A framework whose demo runs under gunicorn with two workers, as in production."""
-SECTION = "### Changing serializer or encrypt"
+SECTION = "### Changing serializer, encrypt or cookie_name"
 PREFIX = "uvx copier@9.19.1 "
 
 
@@ -49,6 +50,7 @@ def test_the_readme_changes_each_answer_with_a_form_listed() -> None:
         {"serializer"},
         {"encrypt"},
         {"serializer", "encrypt"},
+        {"cookie_name"},
     ]
     assert all("previous_cookies" in change for change in changes)
 
@@ -62,9 +64,9 @@ def b64url_decode(value: str) -> bytes:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
 
-def cart(server: DemoServer, cookie: str) -> tuple[str, dict[str, str]]:
-    """The cart the demo answers for this cookie, and the cookies it sets."""
-    reply = httpx.get(server.url(), headers={"Cookie": f"{server.cookie_name}={cookie}"})
+def cart(server: DemoServer, name: str, cookie: str) -> tuple[str, dict[str, str]]:
+    """The cart the demo answers for this cookie of that name, and the cookies it sets."""
+    reply = httpx.get(server.url(), headers={"Cookie": f"{name}={cookie}"})
     assert reply.status_code == 200, (reply.text, server.log_tail())
     pairs = (line.split(";", 1)[0] for line in reply.headers.get_list("set-cookie"))
     return str(reply.json()["cart_id"]), dict(pair.split("=", 1) for pair in pairs)
@@ -99,7 +101,8 @@ def test_cookies_minted_before_the_update_are_read_after_it(
         fresh = before.mint({"cart_id": "c-fresh"}, before.secret, now=now - 60)
         aged = before.mint({"cart_id": "c-aged"}, before.secret, now=now - max_age * 0.75)
         tampered = fresh[:-2] + ("AA" if not fresh.endswith("AA") else "BA")
-        assert cart(before, fresh) == ("c-fresh", {})
+        name = before.cookie_name
+        assert cart(before, name, fresh) == ("c-fresh", {})
     finally:
         before.stop()
 
@@ -108,20 +111,23 @@ def test_cookies_minted_before_the_update_are_read_after_it(
     assert git(project, "ls-files", "--unmerged") == ""
     change = data_of(command)
     answers = (project / ANSWERS_FILE).read_text()
-    for name, value in change.items():
-        if name != "previous_cookies":
-            assert f"{name}: {value}" in answers, answers
+    for question, value in change.items():
+        if question != "previous_cookies":
+            assert f"{question}: {value}" in answers, answers
     commit_all(project, "Change " + ", ".join(sorted(change)))
 
     after = start_demo(FRAMEWORK, project, tmp_path / "after", secret=before.secret)
     try:
         new_codec = after.session_module.SessionCodec(after.secret.encode())
         assert new_codec.decode(fresh, time.time()) == {}  # another form: not the current
-        assert cart(after, fresh) == ("c-fresh", {})  # read as it is
-        cart_id, renewed = cart(after, aged)
+        assert cart(after, name, fresh) == ("c-fresh", {})  # read as it is
+        cart_id, renewed = cart(after, name, aged)
         assert cart_id == "c-aged"
         value = renewed[after.cookie_name]
         assert new_codec.decode(value, time.time()) == {"cart_id": "c-aged"}  # the new form
-        assert cart(after, tampered)[0] not in ("c-fresh", "c-aged")
+        if after.cookie_name != name:
+            assert renewed[name] == ""  # the cookie of the earlier name is deleted
+        assert set(renewed) == {after.cookie_name, name}
+        assert cart(after, name, tampered)[0] not in ("c-fresh", "c-aged")
     finally:
         after.stop()
