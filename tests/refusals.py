@@ -196,9 +196,9 @@ REFUSALS = [
     ),
     Refusal(
         "previous_cookies-unknown-key",
-        {"previous_cookies": "[{cookie_name: old}]"},
+        {"previous_cookies": "[{max_age: 60}]"},
         "previous_cookies",
-        "known keys, not 'cookie_name'",
+        "known keys, not 'max_age'",
         "a form names its serializer, encrypt or cookie_name; what it leaves out is as now",
     ),
     Refusal(
@@ -231,14 +231,14 @@ REFUSALS = [
         },
         "previous_cookies",
         "'msgpack' is as now",
-        "that form (msgpack, signed) is the current one, read already",
+        "that form (msgpack, signed, __Host-app_session) is the current one, read already",
     ),
     Refusal(
         "previous_cookies-a-form-twice",
         {"previous_cookies": "[{serializer: cbor2}, {serializer: cbor2, encrypt: false}]"},
         "previous_cookies",
         "'cbor2' twice",
-        "that form (cbor2, signed) is listed twice",
+        "that form (cbor2, signed, __Host-app_session) is listed twice",
     ),
     *folder_refusals("package_path", "Python identifiers", IDENTIFIER_FOLDERS),
     *(
