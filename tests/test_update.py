@@ -49,7 +49,9 @@ QUESTIONS = Path("template/_partials/questions.jinja")
 FLASK_COOKIE = "  'flask': ['Flask', ['session']],\n"
 # The command the after-update message prints to choose the cookie name.
 CHOOSE_NAME = re.compile(
-    r"^  (uvx copier@\S+ update .+ \\\n    --data cookie_name=)NAME$", re.MULTILINE
+    r"^  (uvx copier@\S+ update .+ \\\n    --data cookie_name=)NAME"
+    r"( \\\n    --data \"previous_cookies=\[\{cookie_name: \S+\}\]\")$",
+    re.MULTILINE,
 )
 
 
@@ -248,9 +250,12 @@ def test_after_update_a_refused_cookie_name_is_named_with_the_command_to_choose_
     printed = CHOOSE_NAME.search(updated.stderr)
     assert printed, updated.stderr
 
-    chosen = run(["bash", "-c", printed.group(1) + "shop_session"], cwd=project, env=GIT_ENV)
+    command = printed.group(1) + "shop_session" + printed.group(2)
+    chosen = run(["bash", "-c", command], cwd=project, env=GIT_ENV)
 
     assert chosen.returncode == 0, chosen.stderr
     assert answers(project)["cookie_name"] == "shop_session"
+    assert answers(project)["previous_cookies"] == [{"cookie_name": "__Host-app_session"}]
     module = (project / "app/utilities/session.py").read_text()
     assert 'COOKIE_NAME: Final = "shop_session"' in module
+    assert '"__Host-app_session", _JsonSignedCodec(secret, fallbacks).open' in module
