@@ -220,7 +220,32 @@ REFUSALS = [
         {"previous_cookies": "[{cookie_name: my sid}]"},
         "previous_cookies",
         "a cookie name, not 'my sid'",
-        "cookie_name is the earlier name of the cookie: an RFC 6265 token",
+        "cookie_name is the earlier name of the cookie: an RFC 6265 token, not an "
+        "attribute's name (Path, Max-Age...) nor starting with $",
+    ),
+    Refusal(
+        "previous_cookies-an-attribute-name",
+        {"previous_cookies": "[{cookie_name: Max-Age}]"},
+        "previous_cookies",
+        "a cookie name, not 'Max-Age'",
+        "cookie_name is the earlier name of the cookie: an RFC 6265 token, not an "
+        "attribute's name (Path, Max-Age...) nor starting with $",
+    ),
+    Refusal(
+        "cookie_name-an-attribute-name",
+        {"cookie_name": "Path"},
+        "cookie_name",
+        "a name of its own, not 'Path'",
+        "cookie_name is not a cookie attribute's name (Path, Expires, Max-Age...) and does not "
+        "start with $: Python's http.cookies, which Django reads cookies with, refuses those",
+    ),
+    Refusal(
+        "cookie_name-a-leading-dollar",
+        {"cookie_name": "$sid"},
+        "cookie_name",
+        "a name of its own, not '$sid'",
+        "cookie_name is not a cookie attribute's name (Path, Expires, Max-Age...) and does not "
+        "start with $: Python's http.cookies, which Django reads cookies with, refuses those",
     ),
     Refusal(
         "previous_cookies-the-current-form",
