@@ -348,6 +348,10 @@ def session_middleware_cookie(secret: str, session: dict[str, str]) -> str:
     return cookie_pairs(reply.headers.get_list("set-cookie"))["session"]
 
 
+MOVED_READS = 200
+"""The most reads of a moved session the test sends, waiting for the second worker."""
+
+
 def set_cookies(reply: httpx.Response) -> dict[str, str]:
     """The name=value pair of each cookie a reply sets, by name."""
     return cookie_pairs(reply.headers.get_list("set-cookie"))
@@ -396,12 +400,15 @@ def test_a_session_of_the_frameworks_own_moves_over_under_the_real_server(
             emptied = (f"{name}=", f'{name}=""') if deleted is None else (deleted,)
             assert after[name] in emptied  # deleted: nothing else was in it
             pids = {first_pid}
-            for _ in range(8):
+            sent = 0
+            # at least 8 reads, and on until both workers read it: the kernel picks
+            while sent < 8 or (len(pids) < 2 and sent < MOVED_READS):
                 reply = client.get(server.url(), headers={"Cookie": after[server.cookie_name]})
                 assert cart(reply)[0] == legacy["cart_id"]
                 assert "set-cookie" not in reply.headers
                 pids.add(cart(reply)[1])
+                sent += 1
     finally:
         server.stop()
-    record(record_property, server, 10, pids)
-    assert len(pids) >= 2, f"every request went to one worker: {pids}"
+    record(record_property, server, 2 + sent, pids)
+    assert len(pids) >= 2, f"{sent} requests all went to one worker: {pids}"
