@@ -256,6 +256,8 @@ def test_after_update_a_refused_cookie_name_is_named_with_the_command_to_choose_
     assert chosen.returncode == 0, chosen.stderr
     assert answers(project)["cookie_name"] == "shop_session"
     assert answers(project)["previous_cookies"] == [{"cookie_name": "__Host-app_session"}]
+    listed = " ".join(chosen.stderr.split())
+    assert 'previous_cookies): {"cookie_name": "__Host-app_session"}. Once max_age' in listed
     module = (project / "app/utilities/session.py").read_text()
     assert 'COOKIE_NAME: Final = "shop_session"' in module
     assert '"__Host-app_session", _JsonSignedCodec(secret, fallbacks).open' in module
